@@ -1,0 +1,68 @@
+"""The ``overdue`` command: fetch the raw data, build the processed tables, run the report.
+
+Errors that are the input's fault print one clear line (file, column, what was wrong) and exit
+with status 2; anything else is a bug and shows its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from overdue.errors import OverdueError
+
+
+def _fetch(args) -> None:
+    from overdue.data.fetch import fetch
+
+    sums = fetch(args.raw, mirror=args.mirror, force=args.force)
+    print(f"fetched {len(sums)} files into {args.raw}")
+
+
+def _build(args) -> None:
+    from overdue.data.build import build_data
+
+    started = time.perf_counter()
+    tables = build_data(args.raw, args.out, loans_file=args.loans)
+    sizes = ", ".join(f"{name} {len(frame):,} rows" for name, frame in tables.items())
+    print(f"built {sizes} into {args.out} in {time.perf_counter() - started:.1f} s")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs and tests)."""
+    parser = argparse.ArgumentParser(prog="overdue", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    fetch = commands.add_parser("fetch", help="put the raw inputs in data/raw (download or copy)")
+    fetch.add_argument("--raw", default="data/raw", help="destination folder (default data/raw)")
+    fetch.add_argument("--from", dest="mirror", default=None,
+                       help="copy from this local mirror instead of downloading "
+                            "(default: $OVERDUE_DATA_MIRROR when set)")
+    fetch.add_argument("--force", action="store_true", help="fetch again files already present")
+    fetch.set_defaults(handler=_fetch)
+
+    build = commands.add_parser("build", help="validate raw inputs and write data/processed")
+    build.add_argument("--raw", default="data/raw", help="raw inputs folder (default data/raw)")
+    build.add_argument("--out", default="data/processed", help="output folder (default data/processed)")
+    build.add_argument("--loans", default=None,
+                       help="a loan CSV in LendingClub's export format, instead of the .rda files")
+    build.set_defaults(handler=_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``overdue`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except OverdueError as error:
+        print(f"overdue {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"overdue {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The canonical loan table and macro panel: their columns, types and validation rules (pandera).
+
+Every loader (LendingClub ``.rda``, LendingClub CSV export, a user's own file, synthetic loans)
+produces exactly :data:`LOAN_COLUMNS`; :func:`validate_loans` is the one gate they all pass.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from overdue.data.sources import STATE_CODES
+from overdue.errors import DataError
+
+#: Canonical loan columns and their pandas dtypes. Free text and identifiers (desc, title,
+#: emp_title, url, member_id, zip_code) are deliberately absent: they never leave the raw files.
+LOAN_COLUMNS: dict[str, str] = {
+    "id": "string",
+    "loan_amnt": "float64",
+    "funded_amnt": "float64",
+    "funded_amnt_inv": "float64",
+    "term": "int64",                 # months: 36 or 60
+    "int_rate": "float64",           # fraction: 0.1065
+    "installment": "float64",
+    "grade": "string",
+    "sub_grade": "string",
+    "emp_length": "string",          # LendingClub's words: "< 1 year" … "10+ years"; NA if unknown
+    "home_ownership": "string",
+    "annual_inc": "float64",
+    "verification_status": "string",
+    "issue_d": "datetime64[ns]",     # first day of the issue month
+    "loan_status": "string",         # as published, e.g. "Does not meet the credit policy. Status:Fully Paid"
+    "meets_policy": "bool",          # False for loans issued outside the platform's credit policy
+    "purpose": "string",
+    "addr_state": "string",
+    "dti": "float64",                # percent: 27.65
+    "delinq_2yrs": "float64",
+    "earliest_cr_line": "datetime64[ns]",
+    "fico_range_low": "float64",
+    "fico_range_high": "float64",
+    "inq_last_6mths": "float64",
+    "open_acc": "float64",
+    "pub_rec": "float64",
+    "revol_bal": "float64",
+    "revol_util": "float64",         # fraction: 0.837
+    "total_acc": "float64",
+    "last_pymnt_d": "datetime64[ns]",  # NaT when the loan never paid
+    "total_pymnt": "float64",
+}
+
+#: Columns a loan file must provide; the rest may be missing and are then left empty.
+REQUIRED_LOAN_COLUMNS = ["id", "loan_amnt", "term", "int_rate", "issue_d", "loan_status",
+                         "purpose", "addr_state"]
+
+_non_negative = pa.Check.ge(0)
+
+
+def _col(dtype, *checks, nullable=True, unique=False):
+    return pa.Column(dtype, list(checks), nullable=nullable, unique=unique, coerce=False)
+
+
+LOAN_SCHEMA = pa.DataFrameSchema(
+    {
+        "id": _col("string", nullable=False, unique=True),
+        "loan_amnt": _col("float64", pa.Check.gt(0), nullable=False),
+        "funded_amnt": _col("float64", _non_negative),
+        "funded_amnt_inv": _col("float64", _non_negative),
+        "term": _col("int64", pa.Check.isin([12, 24, 36, 48, 60, 72, 84]), nullable=False),
+        "int_rate": _col("float64", pa.Check.in_range(0, 1), nullable=False),
+        "installment": _col("float64", _non_negative),
+        "grade": _col("string", pa.Check.isin(list("ABCDEFG"))),
+        "annual_inc": _col("float64", _non_negative),
+        "issue_d": _col("datetime64[ns]", nullable=False),
+        "loan_status": _col("string", nullable=False),
+        "purpose": _col("string", nullable=False),
+        "addr_state": _col("string", pa.Check.isin(STATE_CODES), nullable=False),
+        "dti": _col("float64", pa.Check.in_range(0, 100)),
+        "delinq_2yrs": _col("float64", _non_negative),
+        "fico_range_low": _col("float64", pa.Check.in_range(300, 850)),
+        "fico_range_high": _col("float64", pa.Check.in_range(300, 850)),
+        "inq_last_6mths": _col("float64", _non_negative),
+        "open_acc": _col("float64", _non_negative),
+        "pub_rec": _col("float64", _non_negative),
+        "revol_bal": _col("float64", _non_negative),
+        # Utilisation above 100% happens (balance over a cut limit); 5x is a data error.
+        "revol_util": _col("float64", pa.Check.in_range(0, 5)),
+        "total_acc": _col("float64", _non_negative),
+        "last_pymnt_d": _col("datetime64[ns]"),
+        "total_pymnt": _col("float64", _non_negative),
+    },
+    checks=[
+        pa.Check(lambda df: df["last_pymnt_d"].isna() | (df["last_pymnt_d"] >= df["issue_d"]),
+                 name="last payment not before issue", element_wise=False),
+    ],
+    strict=False,
+)
+
+
+def coerce_loan_types(frame: pd.DataFrame, path) -> pd.DataFrame:
+    """Cast a loader's output to :data:`LOAN_COLUMNS`, naming the column a value does not fit.
+
+    Missing optional columns are added empty; a missing required column is an error.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"id": ["1"], "loan_amnt": ["1000"], "term": [36], "int_rate": [0.1],
+    ...     "issue_d": [pd.Timestamp("2010-01-01")], "loan_status": ["Fully Paid"],
+    ...     "purpose": ["car"], "addr_state": ["CA"], "meets_policy": [True]})
+    >>> coerce_loan_types(raw, "x.csv").loc[0, "loan_amnt"]
+    np.float64(1000.0)
+    """
+    missing = [c for c in REQUIRED_LOAN_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(path, missing[0], f"required column missing (missing: {', '.join(missing)}; "
+                        f"present: {', '.join(map(str, frame.columns[:12]))}…)")
+    out = pd.DataFrame(index=frame.index)
+    for column, dtype in LOAN_COLUMNS.items():
+        if column not in frame.columns:
+            out[column] = pd.Series(pd.NA if dtype == "string" else None, index=frame.index,
+                                    dtype=dtype if dtype != "bool" else "boolean")
+            continue
+        values = frame[column]
+        try:
+            if dtype == "float64" or dtype == "int64":
+                numeric = pd.to_numeric(values, errors="coerce")
+                bad = numeric.isna() & values.notna() & (values.astype("string").str.strip() != "")
+                if bad.any():
+                    raise DataError(path, column, "not a number", int(bad.sum()),
+                                    values[bad].head(3).tolist())
+                if dtype == "int64" and numeric.isna().any():
+                    raise DataError(path, column, "missing values", int(numeric.isna().sum()))
+                out[column] = numeric.astype(dtype)
+            elif dtype.startswith("datetime"):
+                out[column] = pd.to_datetime(values).astype("datetime64[ns]")
+            elif dtype == "bool":
+                out[column] = values.astype(bool)
+            else:
+                out[column] = values.astype("string")
+        except (TypeError, ValueError) as error:
+            if isinstance(error, DataError):
+                raise
+            raise DataError(path, column, f"cannot be read as {dtype}: {error}") from error
+    return out.reset_index(drop=True)
+
+
+def validate_loans(frame: pd.DataFrame, path) -> pd.DataFrame:
+    """Validate a canonical loan table; raise :class:`DataError` naming file, column and examples.
+
+    Examples
+    --------
+    >>> bad = pd.DataFrame({"fico_range_low": [700.0, 9999.0]})
+    >>> try:
+    ...     validate_loans(bad, "loans.csv")
+    ... except DataError as e:
+    ...     print(e.column)
+    fico_range_low
+    """
+    try:
+        return LOAN_SCHEMA.validate(frame, lazy=True)
+    except SchemaErrors as errors:
+        raise _first_failure(errors, path) from None
+
+
+def _first_failure(errors: SchemaErrors, path) -> DataError:
+    cases = errors.failure_cases
+    first = cases.iloc[0]
+    column = first["column"] if isinstance(first["column"], str) else None
+    same = cases[(cases["column"].astype(str) == str(first["column"]))
+                 & (cases["check"] == first["check"])]
+    check = str(first["check"])
+    if check == "column_in_dataframe":
+        return DataError(path, str(first["failure_case"]), "required column missing")
+    if check == "last payment not before issue":
+        frame = errors.data
+        bad = frame[frame["last_pymnt_d"] < frame["issue_d"]]
+        return DataError(path, "last_pymnt_d", "last payment before issue date", len(bad),
+                         [f"id {r.id}: issued {r.issue_d:%Y-%m}, last paid {r.last_pymnt_d:%Y-%m}"
+                          for r in bad.head(3).itertuples()])
+    problem = {"field_uniqueness": "duplicated values", "not_nullable": "missing values"}.get(
+        check, f"fails check {check}")
+    return DataError(path, column, problem, len(same), same["failure_case"].head(3).tolist())

@@ -1,0 +1,54 @@
+"""Atomic file writes: a reader never sees a half-written output, and a failed write leaves the
+previous file in place."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike):
+    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> with atomic_path(out) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> out.read_text()
+    'done'
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Same directory as the target, so os.replace is an atomic rename on one file system.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs should be as readable as any file
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet_atomic(frame: pd.DataFrame, target: str | os.PathLike) -> Path:
+    """Write ``frame`` to parquet at ``target`` atomically and return the path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_parquet_atomic(pd.DataFrame({"a": [1]}), pathlib.Path(tempfile.mkdtemp()) / "a.parquet")
+    >>> pd.read_parquet(p)["a"].tolist()
+    [1]
+    """
+    with atomic_path(target) as tmp:
+        frame.to_parquet(tmp, index=False)
+    return Path(target)

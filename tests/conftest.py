@@ -1,0 +1,56 @@
+"""Shared fixtures: where the real data mirror is, and a fetched copy of it for the session.
+
+Real-data tests read the mirror named by OVERDUE_DATA_MIRROR (CI sets it to ../shared/data), else
+the project's data/raw, else ../shared/data beside the checkout. The mirror is read-only: tests
+copy it (through `overdue fetch`) before anything writes.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).with_name("fixtures")
+
+
+def find_mirror() -> Path | None:
+    """The real-data folder to test against, or None."""
+    candidates = [os.environ.get("OVERDUE_DATA_MIRROR"), ROOT / "data" / "raw", ROOT.parent / "shared" / "data"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "lendingclub" / "LendingClubData_2011.rda").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    found = find_mirror()
+    if found is None:
+        pytest.skip("real data mirror not found: set OVERDUE_DATA_MIRROR")
+    return found
+
+
+@pytest.fixture(scope="session")
+def raw_dir(mirror, tmp_path_factory) -> Path:
+    """A private, writable copy of the raw inputs, fetched from the mirror."""
+    from overdue.data.fetch import fetch
+
+    target = tmp_path_factory.mktemp("raw")
+    fetch(target, mirror=mirror)
+    return target
+
+
+@pytest.fixture(scope="session")
+def real_loans(raw_dir):
+    from overdue.data.lendingclub import read_lendingclub_dir
+
+    return read_lendingclub_dir(raw_dir / "lendingclub")
+
+
+@pytest.fixture(scope="session")
+def real_macro(raw_dir):
+    from overdue.data.fred import macro_panel
+
+    return macro_panel(raw_dir / "fred")
