@@ -21,9 +21,12 @@ def _fetch(args) -> None:
 
 def _build(args) -> None:
     from overdue.data.build import build_data
+    from overdue.features.build import build_features
 
     started = time.perf_counter()
     tables = build_data(args.raw, args.out, loans_file=args.loans)
+    tables |= build_features(args.out, macro_lag=args.macro_lag, macro_source=f"{args.raw}/fred",
+                             overdue_statuses=args.overdue_status, snapshot=args.snapshot)
     sizes = ", ".join(f"{name} {len(frame):,} rows" for name, frame in tables.items())
     print(f"built {sizes} into {args.out} in {time.perf_counter() - started:.1f} s")
 
@@ -41,11 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--force", action="store_true", help="fetch again files already present")
     fetch.set_defaults(handler=_fetch)
 
-    build = commands.add_parser("build", help="validate raw inputs and write data/processed")
+    build = commands.add_parser("build", help="validate raw inputs; write loans, macro, features and panel")
     build.add_argument("--raw", default="data/raw", help="raw inputs folder (default data/raw)")
     build.add_argument("--out", default="data/processed", help="output folder (default data/processed)")
     build.add_argument("--loans", default=None,
                        help="a loan CSV in LendingClub's export format, instead of the .rda files")
+    build.add_argument("--macro-lag", type=int, default=1,
+                       help="months by which the panel's unemployment is lagged (default 1)")
+    build.add_argument("--overdue-status", action="append", default=[],
+                       help="an open-loan status that counts as overdue, e.g. 'Late (31-120 days)' "
+                            "(repeatable)")
+    build.add_argument("--snapshot", default=None,
+                       help="month the data were extracted (YYYY-MM); open loans are censored there")
     build.set_defaults(handler=_build)
     return parser
 

@@ -34,6 +34,8 @@ def build_data(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLi
                loans_file: str | os.PathLike | None = None) -> dict[str, pd.DataFrame]:
     """Load, validate and write ``loans.parquet`` and ``macro.parquet``; return both frames.
 
+    Nothing is written unless both inputs load and validate.
+
     Examples
     --------
     >>> tables = build_data("data/raw", "data/processed")  # doctest: +SKIP

@@ -1,0 +1,188 @@
+"""Outcomes: the research definitions of DESIGN.md, stated here once in code.
+
+- **Default / overdue event.** A loan is defaulted when its status contains "Charged Off" or
+  "Default"; further statuses (e.g. "Late (31-120 days)" for a 30+ days-past-due definition) can be
+  added with the ``overdue_statuses`` parameter.
+- **Time to overdue.** Months from the issue month to the first missed payment:
+  ``months(issue_d -> last_pymnt_d) + 1``; a loan that never paid is overdue at month 1.
+  LendingClub charges off about ``charge_off_lag`` (default 4) months later.
+- **Competing events.** A fully-paid loan that ended before its last scheduled month was prepaid
+  (event 2) at its payoff month (at least month 1); one paid at term is censored at its term; an
+  open loan is censored at the data's snapshot month.
+- **Loan-month panel.** One row per loan and month on book (1 … time); month on book m is the
+  calendar month issue + m, when the m-th payment falls due.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from overdue.errors import DataError
+from overdue.features.credit import months_between
+from overdue.features.registry import FeatureContext, feature
+
+DEFAULT_MARKERS = ("Charged Off", "Default")
+OPEN_STATUSES = ("Current", "In Grace Period", "Late (16-30 days)", "Late (31-120 days)", "Issued")
+EVENT_CODES = {"censored": 0, "default": 1, "prepaid": 2}
+
+
+def outcome_params(loans: pd.DataFrame, overdue_statuses=(), snapshot=None,
+                   charge_off_lag: int = 4) -> dict:
+    """Outcome-definition parameters, with the snapshot month resolved over the whole loan table.
+
+    Parameters
+    ----------
+    loans : pandas.DataFrame
+        The canonical loan table.
+    overdue_statuses : sequence of str
+        Statuses of open loans that count as overdue too, e.g. ``["Late (31-120 days)"]``.
+    snapshot : str or Timestamp, optional
+        The month the data were extracted; open loans are censored there. Defaults to the latest
+        issue or payment month in the data.
+    charge_off_lag : int
+        Months from the first missed payment to LendingClub's charge-off.
+
+    Examples
+    --------
+    >>> loans = pd.DataFrame({"issue_d": pd.to_datetime(["2010-01-01"]), "last_pymnt_d": pd.to_datetime(["2012-05-01"])})
+    >>> outcome_params(loans)["snapshot"]
+    Timestamp('2012-05-01 00:00:00')
+    """
+    if snapshot is None:
+        snapshot = max(loans["issue_d"].max(), loans["last_pymnt_d"].max())
+    return {"overdue_statuses": tuple(overdue_statuses), "snapshot": pd.Timestamp(snapshot),
+            "charge_off_lag": int(charge_off_lag)}
+
+
+def _classify(loans: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Event type and time of every loan, by the definitions above."""
+    status = loans["loan_status"].astype("string").str.replace(
+        "Does not meet the credit policy. Status:", "", regex=False).str.strip()
+    overdue_extra = status.isin(params.get("overdue_statuses", ()))
+    is_default = status.str.contains("|".join(DEFAULT_MARKERS), regex=True).fillna(False) | overdue_extra
+    is_paid = status.str.contains("Fully Paid", regex=False).fillna(False) & ~is_default
+    is_open = status.isin(OPEN_STATUSES) & ~is_default
+    unknown = ~(is_default | is_paid | is_open)
+    if unknown.any():
+        raise DataError("loan table", "loan_status", "status is neither default, paid nor open "
+                        "(add it to overdue_statuses or map it in the loan-file mapping)",
+                        int(unknown.sum()), status[unknown].drop_duplicates().head(3).tolist())
+    months_paid = months_between(loans["issue_d"], loans["last_pymnt_d"])
+    term = loans["term"].astype("float64")
+    prepaid = is_paid & (months_paid < term)
+    snapshot = params.get("snapshot") or max(loans["issue_d"].max(), loans["last_pymnt_d"].max())
+    months_open = months_between(loans["issue_d"], pd.Series(pd.Timestamp(snapshot), index=loans.index))
+
+    event_type = pd.Series("censored_term", index=loans.index, dtype="string")
+    event_type[prepaid] = "prepaid"
+    event_type[is_open] = "censored_snapshot"
+    event_type[is_default] = "default"
+    time = term.copy()
+    time[is_default] = months_paid[is_default].fillna(0) + 1   # never paid: overdue at month 1
+    time[prepaid] = months_paid[prepaid]
+    time[is_open] = months_open[is_open]
+    bad_paid = is_paid & months_paid.isna()
+    if bad_paid.any():
+        raise DataError("loan table", "last_pymnt_d", "a fully paid loan needs its last payment date",
+                        int(bad_paid.sum()), loans.loc[bad_paid, "id"].head(3).tolist())
+    return pd.DataFrame({"event_type": event_type, "time": time.clip(lower=1).astype("int64")})
+
+
+@feature("outcome", "0/1", ["loan_status"])
+def defaulted(loans, context):
+    """1 when the loan defaulted: its status contains "Charged Off" or "Default" (or is one of the configured overdue statuses)."""
+    return (_classify(loans, context.params)["event_type"] == "default").astype("int64")
+
+
+@feature("outcome", "months", ["issue_d", "last_pymnt_d", "loan_status", "term"])
+def time(loans, context):
+    """Months on book to the event: first missed payment (months(issue_d -> last_pymnt_d) + 1, 1 if never paid) for a default, the payoff month for a prepayment, the term or the snapshot month when censored."""
+    return _classify(loans, context.params)["time"]
+
+
+@feature("outcome", "category", ["loan_status", "last_pymnt_d", "term"])
+def event_type(loans, context):
+    """How the loan's follow-up ended: default, prepaid (fully paid before its last scheduled month), censored_term (paid at term) or censored_snapshot (still open)."""
+    return _classify(loans, context.params)["event_type"]
+
+
+@feature("outcome", "code", ["loan_status", "last_pymnt_d", "term"])
+def event(loans, context):
+    """Competing-risks event code: 0 censored, 1 default, 2 prepaid."""
+    kinds = _classify(loans, context.params)["event_type"]
+    return kinds.map({"default": 1, "prepaid": 2}).fillna(0).astype("int64")
+
+
+@feature("outcome", "months", ["issue_d", "last_pymnt_d", "loan_status"])
+def months_to_charge_off(loans, context):
+    """For a default, the month on book LendingClub charges it off: time to overdue plus the charge-off lag parameter (NaN otherwise)."""
+    classified = _classify(loans, context.params)
+    lag = context.params.get("charge_off_lag", 4)
+    return (classified["time"] + lag).where(classified["event_type"] == "default").astype("float64")
+
+
+#: Loan-level columns the panel carries by default (enough for the hazard specifications).
+PANEL_CARRY = ("addr_state", "issue_d", "issue_year", "term", "fico", "dti", "log_income",
+               "grade_code", "int_rate", "revol_util", "inq_last_6mths", "purpose_group",
+               "loan_to_income", "meets_policy", "income_verified", "state_unemp")
+
+
+def build_panel(features: pd.DataFrame, context: FeatureContext, macro_lag: int = 1,
+                carry=PANEL_CARRY) -> pd.DataFrame:
+    """Expand one row per loan into one row per loan and month on book, up to its event.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        The per-loan features (needs ``id, issue_d, addr_state, time, event``).
+    context : FeatureContext
+        Holds the macro panel.
+    macro_lag : int
+        Months by which unemployment is lagged, as it is published with a delay: the rate used in
+        calendar month t is the state's rate in month t - macro_lag.
+    carry : sequence of str
+        Loan-level columns copied onto every loan-month row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, month_on_book, calendar_month, event_default, event_prepaid, state_unemp_tv,
+        state_unemp_change_since_issue`` and the carried columns; ``state_unemp_change_since_issue``
+        is ``state_unemp_tv`` minus the (equally lagged) rate in the issue month.
+
+    Examples
+    --------
+    >>> # panel = build_panel(features, context)  → len(panel) == features["time"].sum()
+    """
+    from overdue.features.macro import state_unemployment_at
+
+    if macro_lag < 0:
+        raise ValueError(f"macro_lag must be 0 or more months, got {macro_lag}")
+    times = features["time"].to_numpy(dtype="int64")
+    rows = np.repeat(np.arange(len(features)), times)
+    # Month on book counts 1..time within each loan: position minus the loan's first position.
+    starts = np.repeat(np.cumsum(times) - times, times)
+    month_on_book = np.arange(len(rows)) - starts + 1
+    issue = features["issue_d"].to_numpy(dtype="datetime64[M]")[rows]
+    calendar = (issue + month_on_book.astype("timedelta64[M]")).astype("datetime64[ns]")
+    last_row = month_on_book == times[rows]
+    event = features["event"].to_numpy()[rows]
+    panel = pd.DataFrame({
+        "id": features["id"].to_numpy()[rows],
+        "month_on_book": month_on_book.astype("int16"),
+        "calendar_month": calendar,
+        "event_default": (last_row & (event == 1)).astype("int8"),
+        "event_prepaid": (last_row & (event == 2)).astype("int8"),
+    })
+    for column in carry:
+        if column in features.columns:
+            panel[column] = features[column].to_numpy()[rows]
+    states = pd.Series(features["addr_state"].to_numpy()[rows])
+    lag = np.timedelta64(macro_lag, "M")
+    lagged = pd.Series((calendar.astype("datetime64[M]") - lag).astype("datetime64[ns]"))
+    panel["state_unemp_tv"] = state_unemployment_at(states, lagged, context).to_numpy()
+    at_issue = state_unemployment_at(features["addr_state"], pd.Series(
+        (features["issue_d"].to_numpy(dtype="datetime64[M]") - lag).astype("datetime64[ns]"),
+        index=features.index), context).to_numpy()
+    panel["state_unemp_change_since_issue"] = panel["state_unemp_tv"] - at_issue[rows]
+    return panel
