@@ -16,7 +16,6 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "overdue (python3)" >/dev/null
 	@touch $(STAMP)
 
 env: $(STAMP) ## create the virtual environment in .venv (if missing or pyproject changed)
@@ -26,8 +25,7 @@ data: env ## fetch raw inputs (from OVERDUE_DATA_MIRROR when set) and build data
 	$(VENV)/bin/overdue build
 
 report: data ## the main job: the full report on the real data into reports/latest
-	@if $(VENV)/bin/overdue run --help >/dev/null 2>&1; then $(VENV)/bin/overdue run --config $(CONFIG); \
-	else echo "report runner not built yet: data/processed is ready"; fi
+	$(VENV)/bin/overdue run --config $(CONFIG)
 
 test: env ## run the test suite (real-data tests use OVERDUE_DATA_MIRROR or data/raw)
 	$(PY) -m pytest -q

@@ -31,6 +31,12 @@ def _build(args) -> None:
     print(f"built {sizes} into {args.out} in {time.perf_counter() - started:.1f} s")
 
 
+def _run(args) -> None:
+    from overdue.pipeline import parse_overrides, run_report
+
+    run_report(args.config, parse_overrides(args.param), run_id=args.run_id)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and tests)."""
     parser = argparse.ArgumentParser(prog="overdue", description=__doc__.splitlines()[0])
@@ -57,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--snapshot", default=None,
                        help="month the data were extracted (YYYY-MM); open loans are censored there")
     build.set_defaults(handler=_build)
+
+    run = commands.add_parser("run", help="execute the notebooks with papermill into reports/<run-id>")
+    run.add_argument("--config", default=None, help="YAML parameter set, e.g. configs/default.yaml")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="override one parameter (repeatable); values are YAML literals")
+    run.add_argument("--run-id", default=None, help="name of the run folder (default: time + random)")
+    run.set_defaults(handler=_run)
     return parser
 
 

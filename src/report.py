@@ -1,0 +1,122 @@
+"""What a notebook calls to leave results in its run folder: numbers, figures and tables.
+
+Every path is resolved inside the run's ``output_dir``; a name that would escape it (``../x``, an
+absolute path) is refused, so a parameter can never make a notebook write elsewhere.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from overdue.errors import ConfigError
+from overdue.io import atomic_path
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def project_root(start: str | os.PathLike | None = None) -> Path:
+    """The folder holding ``pyproject.toml`` at or above ``start`` (default: the working directory),
+    so notebooks find the data whether run from ``notebooks/`` in JupyterLab or by the runner.
+
+    Examples
+    --------
+    >>> (project_root() / "pyproject.toml").is_file()  # doctest: +SKIP
+    True
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "pyproject.toml").is_file() and (folder / "src").is_dir():
+            return folder
+    return here
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """A parameter path, relative to the project root unless absolute."""
+    path = Path(path)
+    return path if path.is_absolute() else project_root() / path
+
+
+class RunOutput:
+    """A notebook's handle on its run folder.
+
+    Parameters
+    ----------
+    output_dir : path
+        The run folder (the runner passes ``reports/<run-id>``; interactively the default
+        ``reports/interactive``).
+    notebook : str
+        The notebook's name, prefixing what it writes (``03_logit``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = RunOutput(tempfile.mkdtemp(), "03_logit")
+    >>> out.record("auc", 0.71)
+    >>> out.numbers["auc"]
+    0.71
+    """
+
+    def __init__(self, output_dir: str | os.PathLike, notebook: str):
+        if not _SAFE_NAME.match(notebook):
+            raise ConfigError(f"notebook name {notebook!r} is not a plain file name")
+        self.root = resolve(output_dir).resolve()
+        self.notebook = notebook
+        self.numbers: dict = {}
+        numbers_file = self.path("numbers", f"{notebook}.json")
+        if numbers_file.is_file():   # re-running a notebook in the same folder keeps adding
+            self.numbers = json.loads(numbers_file.read_text())
+
+    def path(self, kind: str, name: str) -> Path:
+        """``<output_dir>/<kind>/<name>``, refusing any name that would leave the run folder."""
+        if not _SAFE_NAME.match(name) or not _SAFE_NAME.match(kind):
+            raise ConfigError(f"output name {kind}/{name} must be a plain file name "
+                              "(letters, digits, _ . -), not a path")
+        target = (self.root / kind / name).resolve()
+        if self.root not in target.parents:
+            raise ConfigError(f"output {kind}/{name} would be written outside the run folder {self.root}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def record(self, key: str, value) -> None:
+        """Record a number (or short text, or a small dict/list of them) the tests and index read."""
+        self.numbers[key] = _plain(value)
+        with atomic_path(self.path("numbers", f"{self.notebook}.json")) as tmp:
+            tmp.write_text(json.dumps(self.numbers, indent=1, sort_keys=True) + "\n")
+
+    def save_figure(self, figure_or_axes, name: str) -> Path:
+        """Save a matplotlib figure (or the figure of an Axes) as ``figures/<notebook>_<name>.png``."""
+        figure = getattr(figure_or_axes, "figure", figure_or_axes)
+        target = self.path("figures", f"{self.notebook}_{name}.png")
+        with atomic_path(target) as tmp:
+            figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight",
+                           metadata={"Software": None})   # no version stamp: runs stay comparable
+        return target
+
+    def save_table(self, frame: pd.DataFrame, name: str, index: bool = True) -> Path:
+        """Save a table as ``tables/<notebook>_<name>.csv`` with fixed float formatting, so the
+        same numbers give byte-identical files."""
+        target = self.path("tables", f"{self.notebook}_{name}.csv")
+        with atomic_path(target) as tmp:
+            frame.to_csv(tmp, index=index, float_format="%.10g", lineterminator="\n")
+        return target
+
+
+def _plain(value):
+    """JSON-ready value: numpy scalars to Python, NaN to None, 10 significant digits."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, pd.Series, np.ndarray)):
+        return [_plain(v) for v in list(value)]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(f"{float(value):.10g}")
+    return str(value) if not isinstance(value, str) else value
