@@ -59,3 +59,157 @@ def family_grid(features: pd.DataFrame, columns: list[str], by: str = "defaulted
         ax.set_visible(False)
     fig.tight_layout()
     return grid.flat[: len(columns)]
+
+
+def _step_curves(table: pd.DataFrame, value: str, ax, ylabel: str, title: str):
+    for group, curve in table.groupby("group", sort=True):
+        curve = curve.sort_values("time")
+        line, = ax.step(curve["time"], curve[value], where="post", label=str(group))
+        if {"ci_lower", "ci_upper"} <= set(curve.columns):
+            ax.fill_between(curve["time"], curve["ci_lower"], curve["ci_upper"], step="post",
+                            alpha=0.15, color=line.get_color(), linewidth=0)
+    ax.set_xlabel("months on book")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if table["group"].nunique() > 1:
+        ax.legend(fontsize="small", ncol=2)
+    return ax
+
+
+def km_curves(km: pd.DataFrame, ax=None, title: str = "Kaplan–Meier: share not yet defaulted"):
+    """Kaplan–Meier curves with their confidence bands, from :func:`overdue.models.survival.kaplan_meier`.
+
+    Examples
+    --------
+    >>> km = pd.DataFrame({"group": "all", "time": [1, 2], "survival": [0.9, 0.8]})
+    >>> km_curves(km).get_ylabel()
+    'survival (no default)'
+    """
+    return _step_curves(km, "survival", _axes(ax), "survival (no default)", title)
+
+
+def cif_curves(cif: pd.DataFrame, ax=None, title: str = "Cumulative incidence of default"):
+    """Cumulative incidence curves with bands, from :func:`overdue.models.competing.cumulative_incidence`.
+
+    Examples
+    --------
+    >>> cif = pd.DataFrame({"group": "all", "time": [1, 2], "cif": [0.01, 0.03]})
+    >>> cif_curves(cif).get_ylabel()
+    'cumulative incidence'
+    """
+    return _step_curves(cif, "cif", _axes(ax), "cumulative incidence", title)
+
+
+def forest(result_or_summary, ax=None, exponentiate: bool = True, title: str | None = None,
+           drop: tuple[str, ...] = ("Intercept",)):
+    """Forest plot of odds or hazard ratios (or raw coefficients) with their intervals.
+
+    Examples
+    --------
+    >>> from overdue.models.result import tidy_summary
+    >>> ax = forest(tidy_summary(["fico", "dti"], [-0.01, 0.02], [0.002, 0.005]))
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['fico', 'dti']
+    """
+    summary = getattr(result_or_summary, "summary", result_or_summary)
+    summary = summary.drop(index=[t for t in drop if t in summary.index])
+    prefix = "exp_" if exponentiate else ""
+    estimate = summary[f"{prefix}estimate"]
+    lower, upper = summary[f"{prefix}ci_lower"], summary[f"{prefix}ci_upper"]
+    ax = _axes(ax, size=(6, 0.35 * len(summary) + 1.2))
+    rows = np.arange(len(summary))[::-1]
+    ax.errorbar(estimate, rows, xerr=[estimate - lower, upper - estimate], fmt="o", color="#333",
+                ecolor="#888", capsize=2)
+    ax.axvline(1.0 if exponentiate else 0.0, color="#C44E52", linewidth=0.8, linestyle="--")
+    ax.set_yticks(rows, summary.index)
+    if exponentiate:
+        ax.set_xscale("log")
+    model = getattr(result_or_summary, "model", "")
+    ax.set_xlabel({"logit": "odds ratio"}.get(model, "hazard ratio" if exponentiate else "coefficient")
+                  + " (95% CI)" if exponentiate else "coefficient (95% CI)")
+    ax.set_title(title or (model.replace("_", " ") if model else ""))
+    return ax
+
+
+def default_rates(rates: pd.DataFrame, ax=None, title: str = "Default rate"):
+    """Default rate by level with Wilson intervals, from :func:`overdue.models.descriptive.default_rates`.
+
+    Examples
+    --------
+    >>> rates = pd.DataFrame({"rate": [0.1, 0.2], "ci_lower": [0.08, 0.15], "ci_upper": [0.12, 0.25]}, index=["A", "B"])
+    >>> len(default_rates(rates).patches)
+    2
+    """
+    ax = _axes(ax)
+    labels = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in rates.index]
+    ax.bar(labels, rates["rate"], color="#C44E52", alpha=0.8,
+           yerr=[rates["rate"] - rates["ci_lower"], rates["ci_upper"] - rates["rate"]], capsize=3)
+    ax.set_ylabel("default rate (95% Wilson CI)")
+    ax.set_title(title)
+    ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
+    return ax
+
+
+def vintage_curves(curves: pd.DataFrame, by: str = "issue_year", ax=None):
+    """Cumulative default share by month on book, one line per vintage, from
+    :func:`overdue.models.descriptive.vintage_curves`.
+
+    Examples
+    --------
+    >>> curves = pd.DataFrame({"issue_year": [2010, 2010], "month_on_book": [1, 2], "cum_default_share": [0.0, 0.01]})
+    >>> len(vintage_curves(curves).lines)
+    1
+    """
+    ax = _axes(ax)
+    for vintage, curve in curves.groupby(by, sort=True):
+        ax.plot(curve["month_on_book"], curve["cum_default_share"], label=str(vintage))
+    ax.set_xlabel("months on book")
+    ax.set_ylabel("cumulative share defaulted")
+    ax.set_title(f"Vintage curves by {by}")
+    ax.legend(fontsize="small", ncol=2)
+    return ax
+
+
+def calibration(calibration_result, ax=None, title: str = "Calibration by risk decile"):
+    """Observed against predicted default rate by risk group, with the Hosmer–Lemeshow test.
+
+    Examples
+    --------
+    >>> from overdue.models.logit import calibration_table
+    >>> cal = calibration_table([0, 1, 0, 0, 1, 1], [0.1, 0.2, 0.3, 0.6, 0.7, 0.8], bins=3)
+    >>> calibration(cal).get_xlabel()
+    'mean predicted probability'
+    """
+    ax = _axes(ax, size=(5, 5))
+    table = calibration_result.table
+    top = float(max(table["mean_predicted"].max(), table["observed_rate"].max())) * 1.05
+    ax.plot([0, top], [0, top], color="#888", linestyle="--", linewidth=0.8)
+    ax.plot(table["mean_predicted"], table["observed_rate"], "o-", color="#4C72B0")
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed default rate")
+    ax.set_title(f"{title}\nHosmer–Lemeshow χ²={calibration_result.statistic:.1f}, "
+                 f"df={calibration_result.df}, p={calibration_result.p:.3g}")
+    return ax
+
+
+def attribution_bars(table: pd.DataFrame, column: str = "shapley_r2", ax=None,
+                     title: str = "Share of explained variation by family (Shapley, McFadden R²)"):
+    """Bars per factor family with their bootstrap intervals, from the attribution table.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"shapley_r2": [0.03, 0.01], "shapley_ci_lower": [0.02, 0.0],
+    ...                   "shapley_ci_upper": [0.04, 0.02]}, index=["credit", "macro"])
+    >>> len(attribution_bars(t).patches)
+    2
+    """
+    ax = _axes(ax)
+    stem = column.rsplit("_", 1)[0] if column.endswith("_r2") else column
+    lower = table.get(f"{stem}_ci_lower", table.get(f"{column}_ci_lower"))
+    upper = table.get(f"{stem}_ci_upper", table.get(f"{column}_ci_upper"))
+    error = None if lower is None else [table[column] - lower, upper - table[column]]
+    ax.bar(table.index.astype(str), table[column], yerr=error, capsize=4, color="#55A868")
+    ax.axhline(0, color="#333", linewidth=0.6)
+    ax.set_ylabel(column)
+    ax.set_title(title)
+    return ax

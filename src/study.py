@@ -100,3 +100,23 @@ def complete_cases(frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, int]:
         raise ConfigError(f"columns not in the features table: {missing}")
     keep = frame[list(columns)].notna().all(axis=1)
     return frame[keep].reset_index(drop=True), int((~keep).sum())
+
+
+#: Columns errors may be clustered by, and how each is made from the features table.
+CLUSTERS = {"addr_state": "the borrower's state", "issue_month": "the month of issue"}
+
+
+def with_cluster_column(features: pd.DataFrame, cluster: str) -> pd.DataFrame:
+    """The features with the cluster column present (``issue_month`` is derived from ``issue_d``).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"issue_d": pd.to_datetime(["2010-03-01"])})
+    >>> with_cluster_column(f, "issue_month")["issue_month"].tolist()
+    ['2010-03']
+    """
+    if cluster not in CLUSTERS:
+        raise ConfigError(f"cluster must be one of {sorted(CLUSTERS)}, got {cluster!r}")
+    if cluster == "issue_month" and "issue_month" not in features.columns:
+        features = features.assign(issue_month=features["issue_d"].dt.strftime("%Y-%m"))
+    return features

@@ -41,7 +41,13 @@ def compute_features(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFra
     columns = {name: loans[name] for name in IDENTITY_COLUMNS}
     for name, spec in REGISTRY.items():
         columns[name] = spec.compute(loans, context)
-    return pd.DataFrame(columns).reset_index(drop=True)
+    features = pd.DataFrame(columns).reset_index(drop=True)
+    # Model code (patsy, statsmodels) handles numpy object strings but not pandas' nullable
+    # "string" dtype (comparisons on it give a BooleanDtype patsy cannot read).
+    for name in features.columns[features.dtypes.map(pd.api.types.is_string_dtype)]:
+        text = features[name]
+        features[name] = text.astype(object).where(text.notna(), None)
+    return features
 
 
 def build_features(processed_dir: str | os.PathLike = "data/processed", macro_lag: int = 1,

@@ -93,3 +93,17 @@ def term_spread(loans, context):
 def recession(loans, context):
     """1 when the issue month is in an NBER-dated recession."""
     return national_at(loans["issue_d"], "recession", context).astype("int64")
+
+
+#: Edges of the state-unemployment bands (percent) used to split curves and rates.
+UNEMPLOYMENT_BANDS = (0, 7, 9, 11, 100)
+
+
+@feature("macro", "category", ["addr_state", "issue_d", "fred/state/XXUR"])
+def state_unemp_band(loans, context):
+    """State unemployment at issue in bands: under 7%, 7–9%, 9–11%, 11% and over."""
+    labels = [f"{low}–{high}%" if high < 100 else f"{low}%+"
+              for low, high in zip(UNEMPLOYMENT_BANDS[:-1], UNEMPLOYMENT_BANDS[1:])]
+    labels[0] = f"<{UNEMPLOYMENT_BANDS[1]}%"
+    bands = pd.cut(state_unemp(loans, context), UNEMPLOYMENT_BANDS, labels=labels, right=False)
+    return bands.astype("string")

@@ -247,7 +247,7 @@ class GrayTestResult:
         (NaN when ``V`` is singular).
     df : int
         Number of groups minus one.
-    p_value : float
+    p : float
         Upper-tail chi-square probability of ``statistic``.
     cause : int
         The cause tested.
@@ -261,7 +261,7 @@ class GrayTestResult:
 
     statistic: float
     df: int
-    p_value: float
+    p: float
     cause: int
     groups: list
     scores: np.ndarray = field(repr=False)
@@ -401,7 +401,7 @@ def gray_test(
         statistic = float(scores @ np.linalg.solve(covariance, scores))
     except np.linalg.LinAlgError:
         statistic = float("nan")
-    return GrayTestResult(statistic=statistic, df=dof, p_value=float(stats.chi2.sf(statistic, dof)),
+    return GrayTestResult(statistic=statistic, df=dof, p=float(stats.chi2.sf(statistic, dof)),
                           cause=cause, groups=list(groups), scores=scores, covariance=covariance)
 
 

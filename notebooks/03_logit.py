@@ -1,0 +1,117 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Logit: which factors raise the odds of default
+#
+# Four nested specifications add one family of causes at a time — credit, then purpose, then the
+# economic environment, then platform underwriting — with cluster-robust errors. Each step is
+# tested against the previous one by a likelihood-ratio test. The models are then validated
+# out of time: fitted on loans issued up to the cut-off month and scored on the later ones.
+# The specifications live in `overdue.models.specs`, in one place.
+
+# %% tags=["parameters"]
+data_dir: str = "data/processed"  # processed tables from `overdue build`
+sample_frac: float = 1.0  # share of loans analysed; the smoke config uses 0.05
+seed: int = 2024  # seed of the sample draw (and of any bootstrap)
+issue_start: str = "2007-01"  # first issue month analysed (YYYY-MM)
+issue_end: str = "2011-12"  # last issue month analysed (YYYY-MM)
+overdue_statuses: list = []  # open-loan statuses counted as overdue, e.g. ["Late (31-120 days)"]
+macro_lag: int = 1  # months of publication lag on monthly unemployment
+oot_cutoff: str = "2010-12"  # out-of-time split: fit on loans issued up to this month, score later ones
+cluster: str = "addr_state"  # cluster for robust errors: addr_state or issue_month
+output_dir: str = "reports/interactive"  # run folder for figures, tables, numbers (the runner sets it)
+
+# %%
+import pandas as pd
+
+from overdue import plots
+from overdue.models import specs
+from overdue.models.logit import average_marginal_effects, calibration_table, fit_nested, out_of_time_auc
+from overdue.report import RunOutput
+from overdue.study import load_study, with_cluster_column
+
+out = RunOutput(output_dir, "03_logit")
+study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
+formulas = specs.nested_formulas()
+loans = specs.complete_cases(with_cluster_column(study.features, cluster), list(formulas.values()))
+out.record("loans", len(loans))
+out.record("loans_dropped_incomplete", len(study.features) - len(loans))
+pd.Series(formulas, name="formula").to_frame()
+
+# %% [markdown]
+# ## Nested specifications
+# Pseudo-R², AUC (in sample) and the likelihood-ratio test of each family against the model before it.
+
+# %%
+nested = fit_nested(loans, formulas, cluster=cluster)
+out.save_table(nested.table, "nested")
+out.record("nested", nested.table[["pseudo_r2", "auc", "lr_stat", "lr_df", "lr_p"]].to_dict(orient="index"))
+for name, fit in nested.fits.items():
+    for warning in fit.warnings:
+        print(f"[{name}] {warning}")
+nested.table
+
+# %% [markdown]
+# ## Odds ratios of the full model, with cluster-robust 95% intervals
+
+# %%
+full = nested.fits[list(formulas)[-1]]
+out.save_table(full.summary, "full_model_odds_ratios")
+out.record("full_model_converged", full.converged)
+out.record("full_model_warnings", full.warnings)
+ax = plots.forest(full, title=f"Full model: odds ratios (errors clustered by {cluster})")
+out.save_figure(ax, "forest_full")
+full.summary[["estimate", "se", "p", "exp_estimate", "exp_ci_lower", "exp_ci_upper"]].round(4)
+
+# %% [markdown]
+# ## Average marginal effects
+# The average change in the probability of default for a one-unit change (or a move from the
+# reference level), over the loans in the sample.
+
+# %%
+effects = average_marginal_effects(full)
+out.save_table(effects, "marginal_effects")
+effects.round(4)
+
+# %% [markdown]
+# ## Out-of-time validation
+# Fitted on loans issued up to the cut-off month, scored on the loans issued after it; AUC with
+# its DeLong interval, then calibration by deciles of predicted risk with the Hosmer–Lemeshow test.
+
+# %%
+validation = {name: out_of_time_auc(loans, formula, cutoff=oot_cutoff, cluster=cluster)
+              for name, formula in formulas.items()}
+oot = pd.DataFrame({name: {"n_train": v.n_train, "n_test": v.n_test, "events_test": v.events_test,
+                           "auc": v.auc.auc, "ci_lower": v.auc.ci_lower, "ci_upper": v.auc.ci_upper}
+                    for name, v in validation.items()}).T
+out.save_table(oot, "out_of_time_auc")
+out.record("oot_auc", oot["auc"].to_dict())
+out.record("oot_auc_credit", {"auc": validation["credit"].auc.auc, "ci_lower": validation["credit"].auc.ci_lower,
+                              "ci_upper": validation["credit"].auc.ci_upper})
+oot
+
+# %%
+final = validation[list(formulas)[-1]]
+calibration = calibration_table(final.y, final.p, bins=10, in_sample=False)
+out.save_table(calibration.table, "calibration")
+out.record("hosmer_lemeshow", {"statistic": calibration.statistic, "df": calibration.df, "p": calibration.p})
+ax = plots.calibration(calibration, title=f"Out-of-time calibration (issued after {oot_cutoff})")
+out.save_figure(ax, "calibration")
+
+# %% [markdown]
+# ## Headline
+
+# %%
+credit_auc = validation["credit"].auc
+out.record("headline", [
+    f"Credit factors alone rank loans with an out-of-time AUC of {credit_auc.auc:.3f} "
+    f"(95% CI {credit_auc.ci_lower:.3f}–{credit_auc.ci_upper:.3f}); all four families: {final.auc.auc:.3f}."
+])
