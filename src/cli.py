@@ -24,7 +24,7 @@ def _build(args) -> None:
     from overdue.features.build import build_features
 
     started = time.perf_counter()
-    tables = build_data(args.raw, args.out, loans_file=args.loans)
+    tables = build_data(args.raw, args.out, loans_file=args.loans, mapping=args.mapping)
     tables |= build_features(args.out, macro_lag=args.macro_lag, macro_source=f"{args.raw}/fred",
                              overdue_statuses=args.overdue_status, snapshot=args.snapshot)
     sizes = ", ".join(f"{name} {len(frame):,} rows" for name, frame in tables.items())
@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--raw", default="data/raw", help="raw inputs folder (default data/raw)")
     build.add_argument("--out", default="data/processed", help="output folder (default data/processed)")
     build.add_argument("--loans", default=None,
-                       help="a loan CSV in LendingClub's export format, instead of the .rda files")
+                       help="a loan CSV (LendingClub's export format, or as --mapping describes) "
+                            "instead of the .rda files")
+    build.add_argument("--mapping", default=None,
+                       help="YAML mapping of your loan file's columns, formats and statuses")
     build.add_argument("--macro-lag", type=int, default=1,
                        help="months by which the panel's unemployment is lagged (default 1)")
     build.add_argument("--overdue-status", action="append", default=[],

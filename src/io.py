@@ -52,3 +52,46 @@ def write_parquet_atomic(frame: pd.DataFrame, target: str | os.PathLike) -> Path
     with atomic_path(target) as tmp:
         frame.to_parquet(tmp, index=False)
     return Path(target)
+
+
+@contextlib.contextmanager
+def exclusive_lock(folder: str | os.PathLike, name: str = ".lock"):
+    """Hold an exclusive lock on ``folder/name`` for the block (waiting for another holder).
+
+    The lock is an ``flock``: the operating system releases it when its process ends, even by
+    SIGKILL, so a killed run never leaves a stale lock behind.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with exclusive_lock(tempfile.mkdtemp()):
+    ...     pass
+    """
+    import fcntl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / name, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete temporary files :func:`atomic_path` left behind when a process was killed.
+
+    Call it while holding :func:`exclusive_lock` on the folder, so no live writer's file goes.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / ".x.parquet.abc.tmp").write_text("half")
+    >>> [p.name for p in remove_stale_temporaries(d)]
+    ['.x.parquet.abc.tmp']
+    """
+    stale = sorted(Path(folder).glob(".*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale

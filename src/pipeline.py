@@ -8,14 +8,14 @@ atomic symlink swap under a lock the operating system releases even if the proce
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import html
 import json
 import os
 import platform
 import secrets
+import signal
 import subprocess
-import sys
+import threading
 import time
 from datetime import datetime, timezone
 from importlib import metadata
@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from overdue.errors import ConfigError, OverdueError
-from overdue.io import atomic_path
+from overdue.io import atomic_path, exclusive_lock
 from overdue.report import project_root
 
 #: Packages whose versions every manifest records.
@@ -143,20 +143,8 @@ def _html_without_code(executed: Path, target: Path) -> None:
         tmp.write_text(body)
 
 
-@contextlib.contextmanager
-def _reports_lock(reports: Path):
-    """An exclusive lock on ``reports/.lock``: flock dies with its process, so never stale."""
-    reports.mkdir(parents=True, exist_ok=True)
-    with open(reports / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _point_latest_at(reports: Path, run_dir: Path) -> None:
-    with _reports_lock(reports):
+    with exclusive_lock(reports):
         link = reports / "latest"
         tmp = reports / f".latest.{os.getpid()}"
         tmp.unlink(missing_ok=True)
@@ -206,9 +194,6 @@ def run_report(config: str | os.PathLike | None = None, overrides: dict | None =
     --------
     >>> run_report("configs/smoke.yaml")  # doctest: +SKIP
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     root = Path(root) if root else project_root()
     settings = read_config(config)
     parameters = {**settings["parameters"], **(overrides or {})}
@@ -231,6 +216,45 @@ def run_report(config: str | os.PathLike | None = None, overrides: dict | None =
     _write_json(run_dir / "manifest.json", manifest)
     echo(f"run {run_id}: {len(notebooks)} notebooks -> {run_dir}")
     run_started = time.perf_counter()
+    try:
+        with _sigterm_as_interrupt():
+            _execute_all(notebooks, declared, parameters, run_dir, root, kernel_name, manifest, echo)
+    except KeyboardInterrupt:
+        manifest.update(status="interrupted", finished=datetime.now(timezone.utc).isoformat())
+        _write_json(run_dir / "manifest.json", manifest)
+        raise
+    manifest.update(status="ok", finished=datetime.now(timezone.utc).isoformat(),
+                    seconds=round(time.perf_counter() - run_started, 2))
+    _write_json(run_dir / "manifest.json", manifest)
+    write_index(run_dir, manifest)
+    _point_latest_at(reports, run_dir)
+    echo(f"run {run_id} ok in {manifest['seconds']:.0f} s: {run_dir / 'index.html'}")
+    return run_dir
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Turn SIGTERM (a scheduler's stop) into KeyboardInterrupt, so the kernel is shut down and
+    the manifest says 'interrupted'; SIGKILL cannot be caught, and needs nothing: the run wrote
+    only into its own folder and reports/latest still points at the last good run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _execute_all(notebooks, declared, parameters, run_dir, root, kernel_name, manifest, echo):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     for number, notebook in enumerate(notebooks, 1):
         own = {k: v for k, v in parameters.items() if k in declared[notebook]}
         if "output_dir" in declared[notebook]:
@@ -256,14 +280,8 @@ def run_report(config: str | os.PathLike | None = None, overrides: dict | None =
         _html_without_code(executed, run_dir / f"{notebook.stem}.html")
         seconds = time.perf_counter() - started
         manifest["notebooks"][notebook.stem] = {"seconds": round(seconds, 2), "status": "ok"}
+        _write_json(run_dir / "manifest.json", manifest)
         echo(f"[{number}/{len(notebooks)}] {notebook.stem} done in {seconds:.1f} s")
-    manifest.update(status="ok", finished=datetime.now(timezone.utc).isoformat(),
-                    seconds=round(time.perf_counter() - run_started, 2))
-    _write_json(run_dir / "manifest.json", manifest)
-    write_index(run_dir, manifest)
-    _point_latest_at(reports, run_dir)
-    echo(f"run {run_id} ok in {manifest['seconds']:.0f} s: {run_dir / 'index.html'}")
-    return run_dir
 
 
 def write_index(run_dir: Path, manifest: dict) -> Path:

@@ -27,6 +27,11 @@ class Study:
     macro: pd.DataFrame
     description: dict
 
+    @property
+    def has_time_to_event(self) -> bool:
+        """Whether the loans carry payment dates, so survival and hazard models can run."""
+        return self.description["has_time_to_event"]
+
 
 def load_study(data_dir: str = "data/processed", sample_frac: float = 1.0, seed: int = 2024,
                issue_start: str = "2007-01", issue_end: str = "2011-12", overdue_statuses=(),
@@ -76,8 +81,9 @@ def load_study(data_dir: str = "data/processed", sample_frac: float = 1.0, seed:
         raise ConfigError(f"no loans issued between {issue_start} and {issue_end} in {paths['loans']}")
     chosen = chosen.sort_values("id", kind="stable").reset_index(drop=True)
     features = compute_features(chosen, context)
-    panel = build_panel(features, context, macro_lag=macro_lag) if with_panel else None
-    description = {"data_dir": str(data_dir), "loans": len(features), "loans_available": len(loans),
+    has_time_to_event = bool(features["time"].notna().all())
+    panel = build_panel(features, context, macro_lag=macro_lag) if with_panel and has_time_to_event else None
+    description = {"has_time_to_event": has_time_to_event, "data_dir": str(data_dir), "loans": len(features), "loans_available": len(loans),
                    "sample_frac": sample_frac, "seed": seed, "issue_window": [issue_start, issue_end],
                    "overdue_statuses": list(overdue_statuses), "macro_lag": macro_lag,
                    "defaults": int(features["defaulted"].sum())}

@@ -174,3 +174,12 @@ def test_real_outcomes(real_features):
     assert len(panel) == features["time"].sum()
     assert panel["state_unemp_tv"].notna().all()
     assert panel["event_default"].sum() == 6_431 and panel["event_prepaid"].sum() == 21_140
+
+
+def test_without_payment_dates_outcomes_keep_default_but_not_time():
+    loans = make_loans(dict(loan_status="Charged Off", last_pymnt_d=pd.NaT),
+                       dict(loan_status="Fully Paid", last_pymnt_d=pd.NaT))
+    f, _ = features_of(loans)
+    assert f["defaulted"].tolist() == [1, 0]
+    assert f["event_type"].tolist() == ["default", "no_default"]
+    assert f["time"].isna().all() and f["event"].isna().all()

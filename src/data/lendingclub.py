@@ -22,19 +22,24 @@ _NON_LOAN_LINE = re.compile(r"^\s*\"?(Notes offered by Prospectus|Loans that do 
                             r"Total amount funded|$)", re.IGNORECASE)
 
 
-def parse_percent(values: pd.Series) -> pd.Series:
-    """Turn "10.65%" (or 10.65 as text) into the fraction 0.1065; numbers already ≤ 1 stay.
+def parse_percent(values: pd.Series, style: str = "auto") -> pd.Series:
+    """Turn "10.65%" into the fraction 0.1065.
 
-    A value written with a % sign is always a percent; a bare number is read as a fraction, as in
-    the ``.rda`` files. Unparseable text is left as it is so validation names it.
+    With ``style="auto"`` a value written with a % sign is a percent and a bare number a fraction,
+    as in the ``.rda`` files; ``"percent"`` reads bare numbers as percents too, ``"fraction"``
+    as fractions. Unparseable text is left as it is so validation names it.
 
     Examples
     --------
     >>> parse_percent(pd.Series(["10.65%", " 7.5 %", "0.12", None])).tolist()
     [0.1065, 0.075, 0.12, nan]
+    >>> parse_percent(pd.Series(["10.65"]), "percent").tolist()
+    [0.1065]
     """
     text = values.astype("string").str.strip()
     has_sign = text.str.endswith("%").fillna(False)
+    if style == "percent":
+        has_sign = text.notna()
     numbers = pd.to_numeric(text.str.rstrip("%").str.strip(), errors="coerce")
     out = numbers.where(~has_sign, numbers / 100).astype("float64")
     unparsed = numbers.isna() & text.notna() & (text != "")
@@ -155,10 +160,9 @@ def _read_text(path: Path) -> str:
                         "(save the file as UTF-8)") from None
 
 
-def read_loans_csv(path: str | os.PathLike, delimiter: str = ",",
-                   rename: dict[str, str] | None = None,
-                   date_format: str | None = None) -> pd.DataFrame:
-    """Read a loan CSV in LendingClub's export format into the canonical loan table.
+def read_loans_csv(path: str | os.PathLike, mapping=None) -> pd.DataFrame:
+    """Read a loan CSV into the canonical loan table: LendingClub's export as it is, or any file
+    described by a :class:`~overdue.data.mapping.LoanFileMapping`.
 
     Handles the export's quirks: the notice line above the header, the separator line before loans
     outside the credit policy, the summary footer, "10.65%" rates, " 36 months" terms and
@@ -168,17 +172,18 @@ def read_loans_csv(path: str | os.PathLike, delimiter: str = ",",
     ----------
     path : path
         The file.
-    delimiter : str
-        Field separator.
-    rename : dict, optional
-        Source column -> canonical column, for files whose names differ from LendingClub's.
-    date_format : str, optional
-        ``strptime`` format of date columns when not one of LendingClub's.
+    mapping : LoanFileMapping, optional
+        Column names, delimiter, date and percent formats and status meanings of a file that is
+        not in LendingClub's format.
 
     Examples
     --------
     >>> loans = read_loans_csv("tests/fixtures/lendingclub_export.csv")  # doctest: +SKIP
     """
+    from overdue.data.mapping import LoanFileMapping
+
+    mapping = mapping or LoanFileMapping()
+    delimiter = mapping.delimiter
     path = Path(path)
     text = _read_text(path)
     lines = text.splitlines()
@@ -188,7 +193,7 @@ def read_loans_csv(path: str | os.PathLike, delimiter: str = ",",
                       if not _NON_LOAN_LINE.match(line) and delimiter in line), None)
     if header_at is None:
         raise DataError(path, None, f"no header line with {delimiter!r}-separated column names "
-                        "in the first 5 lines (wrong delimiter?)")
+                        f"in the first 5 lines (wrong delimiter? first line: {lines[0][:60]!r})")
     body = [lines[header_at]] + [line for line in lines[header_at + 1:]
                                  if not _NON_LOAN_LINE.match(line)]
     try:
@@ -197,25 +202,16 @@ def read_loans_csv(path: str | os.PathLike, delimiter: str = ",",
     except pd.errors.ParserError as error:
         raise DataError(path, None, f"not a well-formed CSV: {error}") from None
     frame.columns = [c.strip() for c in frame.columns]
-    if rename:
-        absent = [source for source in rename if source not in frame.columns]
-        if absent:
-            raise DataError(path, absent[0], "the mapping names a column the file does not have "
-                            f"(columns: {', '.join(frame.columns[:15])})")
-        frame = frame.rename(columns=rename)
-    if len(frame.columns) == 1:
-        raise DataError(path, None, f"only one column found ({frame.columns[0][:60]!r}): "
-                        f"wrong delimiter? expected {delimiter!r}")
+    frame = mapping.apply(frame, path)
     for column in ["int_rate", "revol_util"]:
         if column in frame.columns:
-            frame[column] = parse_percent(frame[column])
+            frame[column] = parse_percent(frame[column], mapping.percent)
     if "term" in frame.columns:
         frame["term"] = parse_term(frame["term"])
     for column in ["issue_d", "last_pymnt_d", "earliest_cr_line"]:
         if column in frame.columns:
-            frame[column] = parse_month(frame[column], path, column, date_format)
-    return _canonical(frame[[c for c in frame.columns if c in LOAN_COLUMNS or c == "loan_status"]],
-                      path)
+            frame[column] = parse_month(frame[column], path, column, mapping.date_format)
+    return _canonical(frame[[c for c in frame.columns if c in LOAN_COLUMNS]], path)
 
 
 def write_lendingclub_csv(loans: pd.DataFrame, path: str | os.PathLike) -> None:

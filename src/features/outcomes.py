@@ -9,6 +9,9 @@
 - **Competing events.** A fully-paid loan that ended before its last scheduled month was prepaid
   (event 2) at its payoff month (at least month 1); one paid at term is censored at its term; an
   open loan is censored at the data's snapshot month.
+- **Without payment dates** (a loan file with an outcome flag only: no ``last_pymnt_d`` at all),
+  ``defaulted`` is still defined but time and event codes are missing, and time-to-event models
+  report that they cannot run.
 - **Loan-month panel.** One row per loan and month on book (1 … time); month on book m is the
   calendar month issue + m, when the m-th payment falls due.
 """
@@ -48,10 +51,12 @@ def outcome_params(loans: pd.DataFrame, overdue_statuses=(), snapshot=None,
     >>> outcome_params(loans)["snapshot"]
     Timestamp('2012-05-01 00:00:00')
     """
+    has_payment_dates = bool(loans["last_pymnt_d"].notna().any())
     if snapshot is None:
-        snapshot = max(loans["issue_d"].max(), loans["last_pymnt_d"].max())
+        snapshot = loans["last_pymnt_d"].max() if has_payment_dates else loans["issue_d"].max()
+        snapshot = max(loans["issue_d"].max(), snapshot)
     return {"overdue_statuses": tuple(overdue_statuses), "snapshot": pd.Timestamp(snapshot),
-            "charge_off_lag": int(charge_off_lag)}
+            "charge_off_lag": int(charge_off_lag), "has_payment_dates": has_payment_dates}
 
 
 def _classify(loans: pd.DataFrame, params: dict) -> pd.DataFrame:
@@ -67,6 +72,12 @@ def _classify(loans: pd.DataFrame, params: dict) -> pd.DataFrame:
         raise DataError("loan table", "loan_status", "status is neither default, paid nor open "
                         "(add it to overdue_statuses or map it in the loan-file mapping)",
                         int(unknown.sum()), status[unknown].drop_duplicates().head(3).tolist())
+    if not params.get("has_payment_dates", bool(loans["last_pymnt_d"].notna().any())):
+        kinds = pd.Series("no_default", index=loans.index, dtype="string")
+        kinds[is_open] = "open"
+        kinds[is_default] = "default"
+        return pd.DataFrame({"event_type": kinds, "time": pd.array([pd.NA] * len(loans), "Int64")},
+                            index=loans.index)
     months_paid = months_between(loans["issue_d"], loans["last_pymnt_d"])
     term = loans["term"].astype("float64")
     prepaid = is_paid & (months_paid < term)
@@ -96,7 +107,7 @@ def defaulted(loans, context):
 
 @feature("outcome", "months", ["issue_d", "last_pymnt_d", "loan_status", "term"])
 def time(loans, context):
-    """Months on book to the event: first missed payment (months(issue_d -> last_pymnt_d) + 1, 1 if never paid) for a default, the payoff month for a prepayment, the term or the snapshot month when censored."""
+    """Months on book to the event: first missed payment (months(issue_d -> last_pymnt_d) + 1, 1 if never paid) for a default, the payoff month for a prepayment, the term or the snapshot month when censored; missing when the data have no payment dates."""
     return _classify(loans, context.params)["time"]
 
 
@@ -109,8 +120,9 @@ def event_type(loans, context):
 @feature("outcome", "code", ["loan_status", "last_pymnt_d", "term"])
 def event(loans, context):
     """Competing-risks event code: 0 censored, 1 default, 2 prepaid."""
-    kinds = _classify(loans, context.params)["event_type"]
-    return kinds.map({"default": 1, "prepaid": 2}).fillna(0).astype("int64")
+    classified = _classify(loans, context.params)
+    codes = classified["event_type"].map({"default": 1, "prepaid": 2}).fillna(0).astype("Int64")
+    return codes.where(classified["time"].notna(), pd.NA).astype("Int64" if classified["time"].isna().any() else "int64")
 
 
 @feature("outcome", "months", ["issue_d", "last_pymnt_d", "loan_status"])
@@ -118,7 +130,7 @@ def months_to_charge_off(loans, context):
     """For a default, the month on book LendingClub charges it off: time to overdue plus the charge-off lag parameter (NaN otherwise)."""
     classified = _classify(loans, context.params)
     lag = context.params.get("charge_off_lag", 4)
-    return (classified["time"] + lag).where(classified["event_type"] == "default").astype("float64")
+    return (classified["time"].astype("float64") + lag).where(classified["event_type"] == "default")
 
 
 #: Loan-level columns the panel carries by default (enough for the hazard specifications).

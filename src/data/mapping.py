@@ -1,0 +1,141 @@
+"""Bring your own loan file: a small YAML mapping says how its columns and values read.
+
+Example mapping (``my_loans.yaml``)::
+
+    delimiter: ";"
+    columns:              # canonical name: your column
+      id: loan_number
+      loan_amnt: amount
+      int_rate: rate
+      term: months
+      issue_d: start_month
+      loan_status: state
+      purpose: reason
+      addr_state: region
+      fico_range_low: score
+      fico_range_high: score
+    date_format: "%d.%m.%Y"
+    percent: percent      # rates written 10.65 (percent), 0.1065 (fraction) or "10.65%" (auto)
+    statuses:             # your status values, by what they mean
+      default: [WRITTEN_OFF, DEFAULTED]
+      paid: [REPAID]
+      open: [RUNNING]
+    constants:            # values for columns your file does not have
+      purpose: other
+
+Instead of ``statuses`` a file with only an outcome flag names it: ``default_flag: bad``
+(values 1/0, true/false, yes/no). Without payment dates (no ``last_pymnt_d``) the loans still
+get every feature and the logit models; time-to-event models say that they cannot run.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from overdue.data.schemas import LOAN_COLUMNS
+from overdue.errors import ConfigError, DataError
+
+#: The LendingClub status each meaning maps to, so the outcome definitions apply unchanged.
+STATUS_MEANINGS = {"default": "Charged Off", "paid": "Fully Paid", "open": "Current"}
+PERCENT_STYLES = ("auto", "percent", "fraction")
+_FLAG_VALUES = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0}
+
+
+@dataclass
+class LoanFileMapping:
+    """How a loan file's columns and values map onto the canonical loan table.
+
+    Examples
+    --------
+    >>> m = LoanFileMapping(columns={"id": "loan_number"})
+    >>> m.apply(pd.DataFrame({"loan_number": ["7"]}), "f.csv")["id"].tolist()
+    ['7']
+    """
+
+    columns: dict[str, str] = field(default_factory=dict)
+    delimiter: str = ","
+    date_format: str | None = None
+    percent: str = "auto"
+    statuses: dict[str, list[str]] | None = None
+    default_flag: str | None = None
+    constants: dict[str, object] = field(default_factory=dict)
+    source: str = "mapping"
+
+    def apply(self, frame: pd.DataFrame, path) -> pd.DataFrame:
+        """Copy mapped columns to their canonical names (one source may feed several), add
+        constants, translate statuses and flags; unmapped columns are kept as they are."""
+        wanted = set(self.columns.values()) | ({self.default_flag} if self.default_flag else set())
+        absent = sorted(c for c in wanted if c not in frame.columns)
+        if absent:
+            raise DataError(path, absent[0], f"the mapping {self.source} names a column the file "
+                            f"does not have (file columns: {', '.join(map(str, frame.columns[:15]))})")
+        out = frame.copy()
+        for canonical, source in self.columns.items():
+            out[canonical] = frame[source]
+        for canonical, value in self.constants.items():
+            out[canonical] = value
+        if self.default_flag:
+            flag = frame[self.default_flag].astype("string").str.strip().str.lower().map(_FLAG_VALUES)
+            bad = flag.isna()
+            if bad.any():
+                raise DataError(path, self.default_flag, "outcome flag must be 1/0, true/false or "
+                                "yes/no", int(bad.sum()), frame.loc[bad, self.default_flag].head(3).tolist())
+            out["loan_status"] = flag.map({1: STATUS_MEANINGS["default"], 0: STATUS_MEANINGS["paid"]})
+        elif self.statuses:
+            meaning = {str(value): STATUS_MEANINGS[kind] for kind, values in self.statuses.items()
+                       for value in values}
+            raw = out["loan_status"].astype("string").str.strip()
+            translated = raw.map(meaning)
+            bad = translated.isna()
+            if bad.any():
+                raise DataError(path, self.columns.get("loan_status", "loan_status"),
+                                f"status not listed under statuses: in {self.source}", int(bad.sum()),
+                                raw[bad].drop_duplicates().head(3).tolist())
+            out["loan_status"] = translated
+        return out
+
+
+def read_mapping(path: str | os.PathLike) -> LoanFileMapping:
+    """Read and check a YAML loan-file mapping; errors name the file and the key.
+
+    Examples
+    --------
+    >>> read_mapping("examples/my_loans.yaml").columns["id"]  # doctest: +SKIP
+    'loan_number'
+    """
+    path = Path(path)
+    try:
+        content = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: mapping file not found") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    if not isinstance(content, dict):
+        raise ConfigError(f"{path}: a mapping file holds a YAML mapping (columns:, statuses: …)")
+    known = {"columns", "delimiter", "date_format", "percent", "statuses", "default_flag", "constants"}
+    unknown = sorted(set(content) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
+    columns = content.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise ConfigError(f"{path}: columns: must map canonical names to your column names")
+    bad_names = sorted(set(columns) - set(LOAN_COLUMNS))
+    if bad_names:
+        raise ConfigError(f"{path}: columns: {bad_names} are not canonical loan columns "
+                          f"(known: {', '.join(LOAN_COLUMNS)})")
+    if content.get("percent", "auto") not in PERCENT_STYLES:
+        raise ConfigError(f"{path}: percent: must be one of {PERCENT_STYLES}")
+    statuses = content.get("statuses")
+    if statuses is not None and (not isinstance(statuses, dict) or set(statuses) - set(STATUS_MEANINGS)):
+        raise ConfigError(f"{path}: statuses: keys must be among {sorted(STATUS_MEANINGS)}")
+    return LoanFileMapping(columns={str(k): str(v) for k, v in columns.items()},
+                           delimiter=str(content.get("delimiter", ",")),
+                           date_format=content.get("date_format"),
+                           percent=content.get("percent", "auto"),
+                           statuses={k: [str(v) for v in vs] for k, vs in (statuses or {}).items()} or None,
+                           default_flag=content.get("default_flag"),
+                           constants=content.get("constants") or {}, source=str(path))
