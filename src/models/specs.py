@@ -1,0 +1,290 @@
+"""Model specifications as data: the four factor families and the formulas built from them.
+
+Every loan-level model in the project is assembled here, from one table of formula terms per
+factor family, so that the nested sequence, the drop-one tests and the Shapley decomposition all
+fit exactly the same terms. Terms use the column names of the features table (see the column
+contract in ``src/features``); a term is any patsy expression.
+
+The families answer the four research questions of DESIGN.md:
+
+- ``credit`` — the borrower's credit record and capacity to pay;
+- ``purpose`` — what the loan is for and how large it is relative to income;
+- ``macro`` — the economic environment at origination;
+- ``underwriting`` — what the platform decided: its credit policy, income verification, its
+  pricing beyond FICO, and the vintage.
+
+Examples
+--------
+>>> nested_formulas()["credit"].startswith("defaulted ~ fico + dti")
+True
+>>> formula([])
+'defaulted ~ 1'
+>>> len(subset_formulas())
+16
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+import re
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import patsy
+
+OUTCOME = "defaulted"
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    # Grade and interest rate are left out of the credit family on purpose: within a vintage they
+    # are step functions of the platform's sub-grade, which is itself driven by FICO, so beside
+    # FICO they would be near-collinear and would steal FICO's effect. What the platform's grade
+    # adds beyond FICO is measured by `grade_gap` in the underwriting family.
+    "credit": (
+        "fico",
+        "dti",
+        "log_income",
+        "revol_util",
+        "inq_last_6mths",
+        "delinq_2yrs",
+        "pub_rec",
+        "credit_history_years",
+        "open_acc",
+        # `emp_years` is NaN when the borrower gave no employment length; the missing-indicator
+        # method (fill 0, add `emp_missing`) keeps those loans, and `emp_missing` then measures
+        # "no employment length" against "less than a year".
+        "I(emp_years.fillna(0))",
+        "emp_missing",
+        # Renting against owning or mortgaged: a binary contrast because the raw
+        # `home_ownership` has levels (NONE, OTHER) with a handful of loans, which separate.
+        "I(home_ownership == 'RENT')",
+    ),
+    "purpose": (
+        # Refinancing (debt consolidation, credit card) is the bulk of the book and the natural
+        # reference: the contrasts read as "consumption / business loans against refinancing".
+        "C(purpose_group, Treatment('refinancing'))",
+        # 60-month loans are a different product (longer exposure, chosen by riskier borrowers).
+        "C(term)",
+        # Size relative to income rather than `loan_amnt`: with `log_income` in the credit family
+        # the amount itself would mostly re-measure income; `installment_to_income` is left out
+        # because within a term it is nearly proportional to `loan_to_income`.
+        "loan_to_income",
+    ),
+    "macro": (
+        # The state's unemployment level and its 12-month change vary across states within a
+        # month, so they are identified by cross-section as well as by time.
+        "state_unemp",
+        "state_unemp_change_12m",
+        # The national cycle: realised growth and the yield curve's forward-looking slope. Left
+        # out: the fed funds rate (0.1–0.2 % from 2009 on, where ~90 % of the loans were issued,
+        # so it is identified by the 2007–08 vintages alone; VIF ≈ 9 beside GDP growth and the
+        # vintage dummies on the 2007–2011 book), national unemployment (the average of the state
+        # rates already in) and the NBER recession flag (a step version of GDP growth that
+        # coincides with the 2008–09 vintages). Measured on the 2007–2011 book, the terms kept
+        # here have (generalised) VIF below 9 in the full model.
+        "gdp_growth_yoy",
+        "term_spread",
+    ),
+    "underwriting": (
+        # Loans issued outside the platform's credit policy (the "Does not meet the credit policy"
+        # statuses).
+        "meets_policy",
+        # Verified or source-verified income against not verified.
+        "income_verified",
+        # Platform pricing beyond FICO: the platform's grade minus the grade FICO alone suggests.
+        # `int_rate` is not added beside it: within a vintage the rate is a step function of
+        # sub-grade, so with FICO, `grade_gap` and the vintage in the model it is near-collinear.
+        "grade_gap",
+        # Vintage: looser or tighter years of the platform's underwriting (it also absorbs what
+        # the national cycle does not, which is why the national macro terms are kept few).
+        "C(issue_year)",
+    ),
+}
+
+# Credit first (the lender's baseline model), then what the loan is for, then the environment it
+# was issued into, and last what the platform added beyond all of that.
+NESTED_ORDER: tuple[str, ...] = ("credit", "purpose", "macro", "underwriting")
+
+# Columns whose post-cutoff values cannot be scored by a model fitted before the cutoff: a vintage
+# not yet observed has no estimated effect, so out-of-time scoring carries the latest one forward.
+VINTAGE_COLUMNS: tuple[str, ...] = ("issue_year", "issue_quarter")
+
+
+def _check_families(families: Iterable[str],
+                    family_terms: Mapping[str, Sequence[str]]) -> list[str]:
+    chosen = list(families)
+    unknown = [name for name in chosen if name not in family_terms]
+    if unknown:
+        raise ValueError(f"unknown factor family {unknown}; known: {list(family_terms)}")
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"factor families repeated in {chosen}")
+    return chosen
+
+
+def formula(
+    families: Iterable[str],
+    outcome: str = OUTCOME,
+    family_terms: Mapping[str, Sequence[str]] = FAMILIES,
+) -> str:
+    """Formula with the terms of the given families (intercept only when there are none).
+
+    Parameters
+    ----------
+    families : iterable of str
+        Family names, keys of ``family_terms``; their terms are joined in this order.
+    outcome : str
+        Left-hand side (a 0/1 column).
+    family_terms : mapping of str to sequence of str
+        Terms of each family; defaults to :data:`FAMILIES`.
+
+    Returns
+    -------
+    str
+        ``"outcome ~ term + term ..."`` or ``"outcome ~ 1"``.
+
+    Examples
+    --------
+    >>> formula(["macro"])
+    'defaulted ~ state_unemp + state_unemp_change_12m + gdp_growth_yoy + term_spread'
+    """
+    chosen = _check_families(families, family_terms)
+    terms = [term for name in chosen for term in family_terms[name]]
+    return f"{outcome} ~ {' + '.join(terms) if terms else '1'}"
+
+
+def nested_formulas(
+    order: Sequence[str] = NESTED_ORDER,
+    outcome: str = OUTCOME,
+    family_terms: Mapping[str, Sequence[str]] = FAMILIES,
+) -> dict[str, str]:
+    """The nested sequence of models, adding one family at a time.
+
+    Parameters
+    ----------
+    order : sequence of str
+        Families in the order they enter.
+    outcome : str
+        Left-hand side.
+    family_terms : mapping of str to sequence of str
+        Terms of each family.
+
+    Returns
+    -------
+    dict of str to str
+        Ordered ``{"credit": ..., "credit+purpose": ..., ...}``; each name lists the families in
+        the model.
+
+    Examples
+    --------
+    >>> list(nested_formulas())
+    ['credit', 'credit+purpose', 'credit+purpose+macro', 'credit+purpose+macro+underwriting']
+    """
+    order = _check_families(order, family_terms)
+    return {
+        "+".join(order[: k + 1]): formula(order[: k + 1], outcome, family_terms)
+        for k in range(len(order))
+    }
+
+
+def subset_formulas(
+    family_terms: Mapping[str, Sequence[str]] = FAMILIES,
+    outcome: str = OUTCOME,
+) -> dict[frozenset[str], str]:
+    """A formula for every subset of families, the empty one being intercept-only.
+
+    Parameters
+    ----------
+    family_terms : mapping of str to sequence of str
+        Terms of each family.
+    outcome : str
+        Left-hand side.
+
+    Returns
+    -------
+    dict of frozenset to str
+        ``2 ** len(family_terms)`` formulas keyed by the set of families they contain.
+
+    Examples
+    --------
+    >>> subset_formulas()[frozenset()]
+    'defaulted ~ 1'
+    """
+    names = list(family_terms)
+    return {
+        frozenset(subset): formula(subset, outcome, family_terms)
+        for size in range(len(names) + 1)
+        for subset in combinations(names, size)
+    }
+
+
+def complete_cases(df: pd.DataFrame, formulas: str | Iterable[str]) -> pd.DataFrame:
+    """Rows on which every formula can be evaluated without missing values.
+
+    Nested comparisons (likelihood-ratio tests, pseudo-R² shares) are only meaningful on one common
+    sample; this selects it. Missingness is judged on the evaluated terms, so a term that fills its
+    own gaps (``I(emp_years.fillna(0))``) does not drop the rows it fills.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Data with a unique index.
+    formulas : str or iterable of str
+        Formulas that will be fitted on the result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``df`` complete for all formulas; ``attrs["dropped"]`` holds the number removed.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"defaulted": [0, 1, 0], "fico": [700.0, None, 650.0]})
+    >>> complete_cases(frame, "defaulted ~ fico").attrs["dropped"]
+    1
+    """
+    if not df.index.is_unique:
+        raise ValueError("data frame index must be unique to select complete cases")
+    keep = np.ones(len(df), dtype=bool)
+    for one_formula in [formulas] if isinstance(formulas, str) else formulas:
+        try:
+            outcome, design = patsy.dmatrices(one_formula, df, NA_action="drop",
+                                              return_type="dataframe")
+        except patsy.PatsyError as err:
+            raise ValueError(f"cannot evaluate formula {one_formula!r} on the data: {err}") from err
+        keep &= df.index.isin(design.index)
+    selected = df.loc[keep].copy()
+    selected.attrs["dropped"] = int((~keep).sum())
+    return selected
+
+
+def rhs(families: Iterable[str] = NESTED_ORDER, exclude: Iterable[str] = (),
+        family_terms: Mapping[str, Sequence[str]] = FAMILIES) -> str:
+    """Right-hand side of the families' formula for survival and hazard models (no outcome),
+    leaving out terms that mention a column in ``exclude`` (e.g. the strata of a stratified Cox).
+
+    Examples
+    --------
+    >>> rhs(["purpose"], exclude=["term"])
+    "C(purpose_group, Treatment('refinancing')) + loan_to_income"
+    """
+    excluded = set(exclude)
+    terms = [term for name in _check_families(families, family_terms) for term in family_terms[name]
+             if not (_term_names(term) & excluded)]
+    return " + ".join(terms) if terms else "1"
+
+
+def _term_names(term: str) -> set[str]:
+    """Column names a patsy term refers to."""
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", term)) - {"C", "I", "Treatment", "fillna"}
+
+
+#: The discrete-time hazard on the loan-month panel: the loan's credit record, purpose and
+#: underwriting at issue (columns the panel carries, see ``PANEL_CARRY`` in features/outcomes.py)
+#: plus the state's unemployment in each month on book. The vintage enters as issue-year dummies
+#: so that unemployment's effect is identified by its movement over the loan's life and across
+#: states, not by the mix of vintages.
+HAZARD_TERMS: tuple[str, ...] = (
+    "fico", "dti", "log_income", "revol_util", "inq_last_6mths",
+    "C(purpose_group, Treatment('refinancing'))", "C(term)", "loan_to_income",
+    "meets_policy", "income_verified", "C(issue_year)",
+    "state_unemp_tv",
+)
