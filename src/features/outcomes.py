@@ -198,3 +198,9 @@ def build_panel(features: pd.DataFrame, context: FeatureContext, macro_lag: int 
         index=features.index), context).to_numpy()
     panel["state_unemp_change_since_issue"] = panel["state_unemp_tv"] - at_issue[rows]
     return panel
+
+
+@feature("outcome", "ratio", ["total_pymnt", "funded_amnt"])
+def realised_multiple(loans, context):
+    """What the loan paid back per dollar lent: total payments received over the funded amount (1.2 is a 20% gain over the loan's life; under 1 is a loss)."""
+    return loans["total_pymnt"] / loans["funded_amnt"].where(loans["funded_amnt"] > 0)
