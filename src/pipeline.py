@@ -25,7 +25,7 @@ import yaml
 
 from overdue.errors import ConfigError, OverdueError
 from overdue.io import atomic_path, exclusive_lock
-from overdue.report import project_root
+from overdue.report import collected_numbers, project_root
 
 #: Packages whose versions every manifest records.
 RECORDED_PACKAGES = ["overdue", "numpy", "pandas", "scipy", "statsmodels", "pyarrow", "pandera",
@@ -289,10 +289,7 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
 
     Every string that came from data or parameters is HTML-escaped.
     """
-    numbers = {}
-    for path in sorted((run_dir / "numbers").glob("*.json")):
-        numbers[path.stem] = json.loads(path.read_text())
-    headlines = [h for nb in numbers.values() for h in nb.get("headline", [])]
+    headlines = [h for nb in collected_numbers(run_dir).values() for h in nb.get("headline", [])]
     esc = html.escape
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>overdue report "
              f"{esc(manifest['run_id'])}</title><style>body{{font-family:sans-serif;max-width:70em;"

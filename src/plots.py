@@ -207,7 +207,8 @@ def attribution_bars(table: pd.DataFrame, column: str = "shapley_r2", ax=None,
     stem = column.rsplit("_", 1)[0] if column.endswith("_r2") else column
     lower = table.get(f"{stem}_ci_lower", table.get(f"{column}_ci_lower"))
     upper = table.get(f"{stem}_ci_upper", table.get(f"{column}_ci_upper"))
-    error = None if lower is None else [table[column] - lower, upper - table[column]]
+    # A percentile interval need not contain the point estimate; bars show its reach from the point.
+    error = None if lower is None else np.clip([table[column] - lower, upper - table[column]], 0, None)
     ax.bar(table.index.astype(str), table[column], yerr=error, capsize=4, color="#55A868")
     ax.axhline(0, color="#333", linewidth=0.6)
     ax.set_ylabel(column)

@@ -120,3 +120,17 @@ def _plain(value):
     if isinstance(value, (float, np.floating)):
         return None if math.isnan(value) else float(f"{float(value):.10g}")
     return str(value) if not isinstance(value, str) else value
+
+
+def collected_numbers(output_dir: str | os.PathLike) -> dict[str, dict]:
+    """The numbers every notebook of a run recorded, by notebook, in notebook order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp(); RunOutput(folder, "01_x").record("headline", ["a"])
+    >>> collected_numbers(folder)["01_x"]["headline"]
+    ['a']
+    """
+    folder = resolve(output_dir) / "numbers"
+    return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
