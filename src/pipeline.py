@@ -284,6 +284,11 @@ def _execute_all(notebooks, declared, parameters, run_dir, root, kernel_name, ma
         echo(f"[{number}/{len(notebooks)}] {notebook.stem} done in {seconds:.1f} s")
 
 
+INDEX_STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}"
+               "img{width:31%;margin:.3em;border:1px solid #ddd;vertical-align:top}"
+               "td,th{padding:.2em .8em;text-align:left}")
+
+
 def write_index(run_dir: Path, manifest: dict) -> Path:
     """``index.html``: headline findings, links to each notebook's page, figures and tables.
 
@@ -292,9 +297,7 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
     headlines = [h for nb in collected_numbers(run_dir).values() for h in nb.get("headline", [])]
     esc = html.escape
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>overdue report "
-             f"{esc(manifest['run_id'])}</title><style>body{{font-family:sans-serif;max-width:70em;"
-             "margin:2em auto;line-height:1.4}} img{max-width:32%;margin:.2em;border:1px solid #ddd}"
-             " td,th{padding:.2em .8em;text-align:left}</style></head><body>",
+             f"{esc(manifest['run_id'])}</title><style>{INDEX_STYLE}</style></head><body>",
              "<h1>Why do consumer loans go overdue?</h1>",
              f"<p>Run <code>{esc(manifest['run_id'])}</code>, commit "
              f"<code>{esc(str(manifest['git'].get('commit')))}</code>, finished "

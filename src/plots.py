@@ -33,8 +33,13 @@ def distribution(features: pd.DataFrame, column: str, by: str = "defaulted", ax=
                     color=OUTCOME_COLOURS.get(level), label=f"{by}={level}")
         ax.set_ylabel("density")
     else:
-        shares = features.groupby(values.astype("string").fillna("missing"))[by].agg(["mean", "size"])
-        ax.bar(shares.index.astype(str), shares["mean"], color=OUTCOME_COLOURS[1], alpha=0.8)
+        # Numeric levels keep their numeric order and print without a trailing ".0".
+        keys = values.map(lambda v: f"{v:g}", na_action="ignore") if pd.api.types.is_numeric_dtype(values) else values
+        order = sorted(values.dropna().unique())
+        labels = [f"{v:g}" if pd.api.types.is_numeric_dtype(values) else str(v) for v in order]
+        shares = features.groupby(keys.astype(object).fillna("missing"))[by].mean()
+        shares = shares.reindex(labels + (["missing"] if values.isna().any() else []))
+        ax.bar(shares.index.astype(str), shares.to_numpy(), color=OUTCOME_COLOURS[1], alpha=0.8)
         ax.set_ylabel(f"share {by}")
         ax.tick_params(axis="x", labelrotation=45)
     ax.set_title(column)
