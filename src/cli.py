@@ -20,14 +20,13 @@ def _fetch(args) -> None:
 
 
 def _build(args) -> None:
-    from overdue.data.build import build_data
-    from overdue.features.build import build_features
+    from overdue.data.build import build
 
     started = time.perf_counter()
-    tables = build_data(args.raw, args.out, loans_file=args.loans, mapping=args.mapping)
-    tables |= build_features(args.out, macro_lag=args.macro_lag, macro_source=f"{args.raw}/fred",
-                             overdue_statuses=args.overdue_status, snapshot=args.snapshot)
-    sizes = ", ".join(f"{name} {len(frame):,} rows" for name, frame in tables.items())
+    tables = build(args.raw, args.out, loans_file=args.loans, mapping=args.mapping,
+                   macro_lag=args.macro_lag, overdue_statuses=args.overdue_status,
+                   snapshot=args.snapshot)
+    sizes = ", ".join(f"{name} {len(frame):,} rows" for name, frame in tables.items() if frame is not None)
     print(f"built {sizes} into {args.out} in {time.perf_counter() - started:.1f} s")
 
 

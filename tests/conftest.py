@@ -7,6 +7,7 @@ copy it (through `overdue fetch`) before anything writes.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,24 @@ def real_macro(raw_dir):
     from overdue.data.fred import macro_panel
 
     return macro_panel(raw_dir / "fred")
+
+
+@pytest.fixture(scope="session")
+def processed_dir(raw_dir, tmp_path_factory) -> Path:
+    """Processed tables built from the mirror, once per test session (treat as read-only)."""
+    from overdue.data.build import build
+
+    out = tmp_path_factory.mktemp("processed")
+    build(raw_dir, out)
+    return out
+
+
+def make_root(tmp_path: Path, notebooks: list[Path]) -> Path:
+    """A throwaway project root holding the given notebooks (so runs never touch the repo's reports/)."""
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "src").mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'scratch'\n")
+    for notebook in notebooks:
+        shutil.copy(notebook, root / "notebooks" / notebook.name)
+    return root

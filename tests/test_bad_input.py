@@ -1,75 +1,184 @@
-"""Bad input through the command line: a non-zero exit, a message naming file and column, and
-nothing written to data/processed."""
+"""Bad input through the command line, table-driven: each case exits non-zero with one line that
+names the file, the column and an example of the bad value (where the problem has them), and
+leaves data/processed and reports/latest exactly as they were."""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import pytest
 
 from overdue.data.lendingclub import read_loans_csv, write_lendingclub_csv
 
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT, make_root
+
+EXPORT = FIXTURES / "lendingclub_export.csv"
 
 
-def _tree_digest(folder: Path) -> dict[str, str]:
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Checksums of every file under a folder (following the latest link)."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _overdue(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "overdue.cli", *args], capture_output=True, text=True)
+@dataclass
+class Workspace:
+    root: Path          # a project root with the notebooks (for `overdue run`)
+    raw: Path           # our own copy of the raw inputs (cases may damage it)
+    processed: Path     # a good build
+    tmp: Path
+
+    def build(self, *extra: str) -> list[str]:
+        return ["build", "--raw", str(self.raw), "--out", str(self.processed), *extra]
+
+    def csv_with(self, change: Callable[[pd.DataFrame], pd.DataFrame], name: str = "loans.csv") -> Path:
+        path = self.tmp / name
+        write_lendingclub_csv(change(read_loans_csv(EXPORT)), path)
+        return path
 
 
 @pytest.fixture
-def workspace(raw_dir, tmp_path):
-    """A raw folder of our own (so we may damage it) and a processed folder holding a good build."""
+def workspace(raw_dir, processed_dir, tmp_path) -> Workspace:
+    root = make_root(tmp_path, sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
     raw = tmp_path / "raw"
     shutil.copytree(raw_dir, raw)
-    processed = tmp_path / "processed"
-    processed.mkdir()
-    (processed / "loans.parquet").write_bytes(b"last good build")
-    return raw, processed
+    processed = root / "data" / "processed"
+    shutil.copytree(processed_dir, processed)
+    good_run = root / "reports" / "run-good"
+    good_run.mkdir(parents=True)
+    (good_run / "index.html").write_text("<p>last good report</p>")
+    (root / "reports" / "latest").symlink_to("run-good")
+    return Workspace(root, raw, processed, tmp_path)
 
 
-def _bad_csv(tmp_path, change) -> Path:
-    frame = change(read_loans_csv(FIXTURES / "lendingclub_export.csv"))
-    path = tmp_path / "loans.csv"
-    write_lendingclub_csv(frame, path)
-    return path
+def _set(column, row, value):
+    return lambda f: f.assign(**{column: f[column].astype(object).where(f.index != row, value)})
 
 
-def _truncate_rda(raw: Path, tmp_path: Path):
-    path = raw / "lendingclub" / "LendingClubData_2010.rda"
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    return [], "LendingClubData_2010.rda", None
+def case_missing_file(w):
+    return w.build("--loans", str(w.tmp / "nowhere.csv")), ["nowhere.csv", "file not found"]
 
 
-def _csv_without_status(raw: Path, tmp_path: Path):
-    path = tmp_path / "loans.csv"
-    pd.read_csv(FIXTURES / "lendingclub_export.csv", skiprows=1, dtype=str).drop(columns="loan_status").to_csv(path, index=False)
-    return ["--loans", str(path)], "loans.csv", "loan_status"
+def case_empty_file(w):
+    (w.tmp / "empty.csv").write_text("")
+    return w.build("--loans", str(w.tmp / "empty.csv")), ["empty.csv", "empty file"]
 
 
-def _fico_9999(raw: Path, tmp_path: Path):
-    path = _bad_csv(tmp_path, lambda f: f.assign(fico_range_high=f.fico_range_high.where(f.index != 5, 9999)))
-    return ["--loans", str(path)], "loans.csv", "fico_range_high"
+def case_truncated_gzip(w):
+    packed = gzip.compress(EXPORT.read_bytes())
+    (w.tmp / "loans.csv.gz").write_bytes(packed[: len(packed) // 2])
+    return w.build("--loans", str(w.tmp / "loans.csv.gz")), ["loans.csv.gz", "damaged gzip", "truncated"]
 
 
-@pytest.mark.parametrize("damage", [_truncate_rda, _csv_without_status, _fico_9999])
-def test_bad_input_exits_non_zero_and_writes_nothing(workspace, tmp_path, damage):
-    raw, processed = workspace
-    before = _tree_digest(processed)
-    extra, file_named, column_named = damage(raw, tmp_path)
-    result = _overdue("build", "--raw", str(raw), "--out", str(processed), *extra)
+def case_truncated_rda(w):
+    path = w.raw / "lendingclub" / "LendingClubData_2010.rda"
+    path.write_bytes(path.read_bytes()[:100_000])
+    return w.build(), ["LendingClubData_2010.rda", "truncated"]
+
+
+def case_wrong_delimiter(w):
+    frame = pd.read_csv(EXPORT, skiprows=1, dtype=str).head(20)
+    frame.to_csv(w.tmp / "semicolons.csv", sep=";", index=False)
+    return w.build("--loans", str(w.tmp / "semicolons.csv")), ["semicolons.csv", "wrong delimiter", "id;loan_amnt"]
+
+
+def case_non_utf8(w):
+    text = EXPORT.read_bytes().replace(b"debt_consolidation", b"debt_consolidation\xff", 1)
+    (w.tmp / "latin.csv").write_bytes(text)
+    return w.build("--loans", str(w.tmp / "latin.csv")), ["latin.csv", "not UTF-8", "0xff", "line 3"]
+
+
+def case_missing_required_column(w):
+    pd.read_csv(EXPORT, skiprows=1, dtype=str).drop(columns="loan_status").to_csv(w.tmp / "nostatus.csv", index=False)
+    return w.build("--loans", str(w.tmp / "nostatus.csv")), ["nostatus.csv", "column 'loan_status'", "required column missing"]
+
+
+def case_duplicated_ids(w):
+    path = w.csv_with(lambda f: f.assign(id=f["id"].where(f.index != 1, f["id"].iloc[0])))
+    first_id = read_loans_csv(EXPORT)["id"].iloc[0]
+    return w.build("--loans", str(path)), ["loans.csv", "column 'id'", "duplicated", first_id]
+
+
+def case_text_in_numeric_column(w):
+    path = w.csv_with(_set("loan_amnt", 4, "lots"))
+    return w.build("--loans", str(path)), ["loans.csv", "column 'loan_amnt'", "not a number", "'lots'"]
+
+
+def case_fico_out_of_range(w):
+    return w.build("--loans", str(w.csv_with(_set("fico_range_high", 5, 9999)))), \
+        ["loans.csv", "column 'fico_range_high'", "out of range [300, 850]", "9999"]
+
+
+def case_rate_out_of_range(w):
+    return w.build("--loans", str(w.csv_with(_set("int_rate", 2, 1.5)))), \
+        ["loans.csv", "column 'int_rate'", "out of range [0, 1]", "1.5"]
+
+
+def case_dti_out_of_range(w):
+    return w.build("--loans", str(w.csv_with(_set("dti", 3, 250.0)))), \
+        ["loans.csv", "column 'dti'", "out of range [0, 100]", "250"]
+
+
+def case_last_payment_before_issue(w):
+    path = w.csv_with(_set("last_pymnt_d", 0, pd.Timestamp("2001-01-01")))
+    return w.build("--loans", str(path)), ["loans.csv", "column 'last_pymnt_d'", "before issue", "last paid 2001-01"]
+
+
+def case_unknown_state(w):
+    return w.build("--loans", str(w.csv_with(_set("addr_state", 6, "ZZ")))), \
+        ["loans.csv", "column 'addr_state'", "'ZZ'"]
+
+
+def case_macro_series_gap(w):
+    path = w.raw / "fred" / "state" / "CAUR.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not line.startswith("2009-06-01")))
+    return w.build(), ["fred/state/CAUR.csv", "column 'state_unemp'", "CA 2009-06"]
+
+
+def case_mapping_names_absent_column(w):
+    mapping = w.tmp / "mapping.yaml"
+    mapping.write_text("columns:\n  id: loan_number\n")
+    return w.build("--loans", str(EXPORT), "--mapping", str(mapping)), \
+        ["lendingclub_export.csv", "column 'loan_number'", "mapping", "does not have"]
+
+
+def case_mapping_not_yaml(w):
+    mapping = w.tmp / "mapping.yaml"
+    mapping.write_text("columns: {id: [unclosed\n")
+    return w.build("--loans", str(EXPORT), "--mapping", str(mapping)), ["mapping.yaml", "not valid YAML"]
+
+
+def case_unknown_parameter(w):
+    return ["run", "-p", "sample_fraction=0.1"], ["sample_fraction", "not declared by any notebook", "sample_frac"]
+
+
+def case_config_not_yaml(w):
+    (w.tmp / "broken.yaml").write_text("parameters:\n  sample_frac: [0.1\n")
+    return ["run", "--config", str(w.tmp / "broken.yaml")], ["broken.yaml", "not valid YAML"]
+
+
+CASES = [value for name, value in sorted(globals().items()) if name.startswith("case_")]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__[5:])
+def test_bad_input_fails_clearly_and_changes_nothing(workspace, case):
+    before = tree_digest(workspace.processed), tree_digest(workspace.root / "reports")
+    argv, expected = case(workspace)
+    result = subprocess.run([sys.executable, "-m", "overdue.cli", *argv], cwd=workspace.root,
+                            capture_output=True, text=True)
     assert result.returncode == 2, result.stderr
-    message = result.stderr.strip().splitlines()[-1]
-    assert message.startswith("overdue build: error:") and file_named in message
-    if column_named:
-        assert f"column {column_named!r}" in message
     assert "Traceback" not in result.stderr
-    assert _tree_digest(processed) == before
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith(f"overdue {argv[0]}: error:")
+    for part in expected:
+        assert part in message, f"{part!r} not in: {message}"
+    assert (tree_digest(workspace.processed), tree_digest(workspace.root / "reports")) == before
+    assert (workspace.root / "reports" / "latest").resolve().name == "run-good"

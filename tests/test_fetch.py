@@ -91,7 +91,7 @@ def test_fetch_from_mirror_via_cli_then_build(mirror, tmp_path, capsys):
     raw, out = tmp_path / "raw", tmp_path / "processed"
     assert main(["fetch", "--from", str(mirror), "--raw", str(raw)]) == 0
     assert main(["build", "--raw", str(raw), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["loans.parquet", "macro.parquet"]
+    assert sorted(p.name for p in out.glob("*.parquet")) == ["features.parquet", "loans.parquet", "macro.parquet", "panel.parquet"]
     assert read_checksums(raw)["lendingclub/LendingClubData_2011.rda"] == LENDINGCLUB_SHA256["LendingClubData_2011.rda"]
 
 

@@ -3,7 +3,6 @@ asserts on the numbers they record; a failing notebook exits non-zero and leaves
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,30 +13,9 @@ import pytest
 from overdue.errors import ConfigError
 from overdue.pipeline import NotebookFailed, run_report
 
+from conftest import make_root
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="session")
-def processed_dir(raw_dir, tmp_path_factory):
-    """Processed tables built from the mirror, once per test session."""
-    from overdue.data.build import build_data
-    from overdue.features.build import build_features
-
-    out = tmp_path_factory.mktemp("processed")
-    build_data(raw_dir, out)
-    build_features(out)
-    return out
-
-
-def make_root(tmp_path: Path, notebooks: list[Path]) -> Path:
-    """A throwaway project root holding the given notebooks (so runs never touch the repo's reports/)."""
-    root = tmp_path / "project"
-    (root / "notebooks").mkdir(parents=True)
-    (root / "src").mkdir()
-    (root / "pyproject.toml").write_text("[project]\nname = 'scratch'\n")
-    for notebook in notebooks:
-        shutil.copy(notebook, root / "notebooks" / notebook.name)
-    return root
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Build the processed tables from the raw inputs: ``loans.parquet`` and ``macro.parquet``.
+"""Build the processed tables from the raw inputs: ``loans``, ``macro``, ``features``, ``panel``.
 
 Raw files are only read; outputs are written atomically, and only after every input loaded and
 validated, so a failed build leaves ``data/processed/`` as it was.
@@ -14,6 +14,7 @@ from overdue.data.fred import macro_panel
 from overdue.data.lendingclub import read_lendingclub_dir, read_loans_csv
 from overdue.data.mapping import read_mapping
 from overdue.errors import ConfigError
+from overdue.features.build import derive_features
 from overdue.io import exclusive_lock, remove_stale_temporaries, write_parquet_atomic
 
 
@@ -35,21 +36,37 @@ def load_loans(raw_dir: str | os.PathLike = "data/raw", loans_file: str | os.Pat
     return read_lendingclub_dir(Path(raw_dir) / "lendingclub")
 
 
-def build_data(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = "data/processed",
-               loans_file: str | os.PathLike | None = None,
-               mapping: str | os.PathLike | None = None) -> dict[str, pd.DataFrame]:
-    """Load, validate and write ``loans.parquet`` and ``macro.parquet``; return both frames.
+def build(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = "data/processed",
+          loans_file: str | os.PathLike | None = None, mapping: str | os.PathLike | None = None,
+          macro_lag: int = 1, **outcome_options) -> dict[str, pd.DataFrame | None]:
+    """Load and validate the raw inputs, derive features and panel, then write all four tables.
 
-    Nothing is written unless both inputs load and validate.
+    Everything is computed before anything is written, so a bad input anywhere (a loan file, a
+    macro series with a gap) leaves ``out_dir`` exactly as it was. Each table is written
+    atomically under a lock on ``out_dir``.
 
     Examples
     --------
-    >>> tables = build_data("data/raw", "data/processed")  # doctest: +SKIP
+    >>> tables = build("data/raw", "data/processed")  # doctest: +SKIP
+    >>> sorted(tables)  # doctest: +SKIP
+    ['features', 'loans', 'macro', 'panel']
     """
     tables = {"loans": load_loans(raw_dir, loans_file, mapping),
               "macro": macro_panel(Path(raw_dir) / "fred")}
+    tables |= derive_features(tables["loans"], tables["macro"], macro_lag=macro_lag,
+                              macro_source=str(Path(raw_dir) / "fred"), **outcome_options)
+    write_tables(tables, out_dir)
+    return tables
+
+
+def write_tables(tables: dict[str, pd.DataFrame | None], out_dir: str | os.PathLike) -> None:
+    """Write each table as ``<name>.parquet`` atomically, holding the folder's lock; a table that
+    is None is removed, since one left from other data would not match the rest."""
+    out_dir = Path(out_dir)
     with exclusive_lock(out_dir):   # one writer at a time; a killed one leaves no stale lock
         remove_stale_temporaries(out_dir)
         for name, frame in tables.items():
-            write_parquet_atomic(frame, Path(out_dir) / f"{name}.parquet")
-    return tables
+            if frame is None:
+                (out_dir / f"{name}.parquet").unlink(missing_ok=True)
+            else:
+                write_parquet_atomic(frame, out_dir / f"{name}.parquet")

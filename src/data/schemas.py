@@ -176,6 +176,21 @@ def _first_failure(errors: SchemaErrors, path) -> DataError:
         return DataError(path, "last_pymnt_d", "last payment before issue date", len(bad),
                          [f"id {r.id}: issued {r.issue_d:%Y-%m}, last paid {r.last_pymnt_d:%Y-%m}"
                           for r in bad.head(3).itertuples()])
-    problem = {"field_uniqueness": "duplicated values", "not_nullable": "missing values"}.get(
-        check, f"fails check {check}")
+    problem = _describe_check(check)
     return DataError(path, column, problem, len(same), same["failure_case"].head(3).tolist())
+
+
+def _describe_check(check: str) -> str:
+    """Pandera's check name in words a reader of the error understands."""
+    named = {"field_uniqueness": "duplicated values", "not_nullable": "missing values"}
+    if check in named:
+        return named[check]
+    if check.startswith("in_range"):
+        return "out of range " + check[len("in_range"):].replace("(", "[").replace(")", "]")
+    if check.startswith("isin"):
+        return "not an allowed value" if len(check) > 60 else f"not one of {check[len('isin'):]}"
+    if check.startswith("greater_than_or_equal_to"):
+        return "negative value where none can be"
+    if check.startswith("greater_than"):
+        return "must be greater than " + check[len("greater_than"):].strip("()")
+    return f"fails check {check}"

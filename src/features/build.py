@@ -1,15 +1,11 @@
-"""Build the per-loan features table and the loan-month panel from the processed tables."""
+"""Build the per-loan features table and the loan-month panel from the canonical loan table."""
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pandas as pd
 
 from overdue.features.outcomes import build_panel, outcome_params
 from overdue.features.registry import REGISTRY, FeatureContext
 from overdue.features.underwriting import fico_grade_cutoffs
-from overdue.io import exclusive_lock, remove_stale_temporaries, write_parquet_atomic
 
 IDENTITY_COLUMNS = ["id", "issue_d", "addr_state"]
 
@@ -50,29 +46,19 @@ def compute_features(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFra
     return features
 
 
-def build_features(processed_dir: str | os.PathLike = "data/processed", macro_lag: int = 1,
-                   macro_source: str = "data/raw/fred", **outcome_options) -> dict[str, pd.DataFrame]:
-    """Read ``loans.parquet`` and ``macro.parquet``, write ``features.parquet`` and
-    ``panel.parquet`` atomically (only after both are computed), and return both (no panel when
-    the loans have no payment dates).
+def derive_features(loans: pd.DataFrame, macro: pd.DataFrame, macro_lag: int = 1,
+                    macro_source: str = "data/raw/fred", **outcome_options) -> dict[str, pd.DataFrame | None]:
+    """The features table and the loan-month panel of validated loans (panel None when the loans
+    have no payment dates, see outcomes.py).
 
     Examples
     --------
-    >>> tables = build_features("data/processed")  # doctest: +SKIP
+    >>> tables = derive_features(loans, macro)  # doctest: +SKIP
+    >>> len(tables["panel"]) == tables["features"]["time"].sum()  # doctest: +SKIP
+    True
     """
-    processed_dir = Path(processed_dir)
-    loans = pd.read_parquet(processed_dir / "loans.parquet")
-    macro = pd.read_parquet(processed_dir / "macro.parquet")
     context = make_context(loans, macro, macro_source, **outcome_options)
     features = compute_features(loans, context)
-    # Without payment dates there is no time on book, so no panel (see outcomes.py).
     timed = features["time"].notna().all()
     panel = build_panel(features, context, macro_lag=macro_lag) if timed else None
-    with exclusive_lock(processed_dir):
-        remove_stale_temporaries(processed_dir)
-        write_parquet_atomic(features, processed_dir / "features.parquet")
-        if panel is not None:
-            write_parquet_atomic(panel, processed_dir / "panel.parquet")
-        else:   # a panel left from other data would not match these loans
-            (processed_dir / "panel.parquet").unlink(missing_ok=True)
-    return {"features": features} | ({"panel": panel} if panel is not None else {})
+    return {"features": features, "panel": panel}
