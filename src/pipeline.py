@@ -197,6 +197,8 @@ def run_report(config: str | os.PathLike | None = None, overrides: dict | None =
     root = Path(root) if root else project_root()
     settings = read_config(config)
     parameters = {**settings["parameters"], **(overrides or {})}
+    if "output_dir" in parameters:
+        raise ConfigError("output_dir is set by the runner (each run writes only into reports/<run-id>)")
     notebooks = notebooks_in(root / "notebooks")
     if settings["notebooks"]:
         wanted = set(settings["notebooks"])

@@ -76,3 +76,13 @@ def make_root(tmp_path: Path, notebooks: list[Path]) -> Path:
     for notebook in notebooks:
         shutil.copy(notebook, root / "notebooks" / notebook.name)
     return root
+
+
+@pytest.fixture(scope="session")
+def smoke_run(processed_dir, raw_dir, tmp_path_factory):
+    root = make_root(tmp_path_factory.mktemp("smoke"), sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    from overdue.pipeline import run_report
+
+    run_dir = run_report(ROOT / "configs" / "smoke.yaml",
+                         {"data_dir": str(processed_dir), "raw_dir": str(raw_dir)}, root=root, echo=lambda *_: None)
+    return root, run_dir

@@ -18,14 +18,6 @@ from conftest import make_root
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session")
-def smoke_run(processed_dir, raw_dir, tmp_path_factory):
-    root = make_root(tmp_path_factory.mktemp("smoke"), sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
-    run_dir = run_report(ROOT / "configs" / "smoke.yaml",
-                         {"data_dir": str(processed_dir), "raw_dir": str(raw_dir)}, root=root, echo=lambda *_: None)
-    return root, run_dir
-
-
 def numbers(run_dir: Path, notebook: str) -> dict:
     return json.loads((run_dir / "numbers" / f"{notebook}.json").read_text())
 
