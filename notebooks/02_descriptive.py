@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -62,17 +67,20 @@ out.save_figure(fig, "default_rates")
 # Cumulative share of each issue year's loans that defaulted by month on book.
 
 # %%
-curves = vintage_curves(features, by="issue_year")
-out.save_table(curves, "vintage_curves", index=False)
-ax = plots.vintage_curves(curves, by="issue_year")
-out.save_figure(ax, "vintage_curves")
+if study.has_time_to_event:
+    curves = vintage_curves(features, by="issue_year")
+    out.save_table(curves, "vintage_curves", index=False)
+    out.save_figure(plots.vintage_curves(curves, by="issue_year"), "vintage_curves")
+else:
+    print("TIME-TO-EVENT DATA MISSING: these loans have no payment dates, so vintage curves and "
+          "time-to-default curves cannot be drawn; default rates above do not need them.")
 
 # %% [markdown]
 # ## Time to default: Kaplan–Meier with log-rank tests, and cumulative incidence with Gray's test
 
 # %%
 fig, axes = plt.subplots(2, len(factors), figsize=(4.5 * len(factors), 7.5))
-for column, factor in enumerate(factors):
+for column, factor in enumerate(factors if study.has_time_to_event else []):
     km = kaplan_meier(features, duration="time", event="defaulted", by=factor)
     logrank = logrank_test(features, duration="time", event="defaulted", by=factor)
     plots.km_curves(km, ax=axes[0, column], title=f"{factor}: log-rank χ²={logrank.statistic:.0f}, p={logrank.p:.2g}")
@@ -84,7 +92,8 @@ for column, factor in enumerate(factors):
     out.record(f"logrank_{factor}", {"statistic": logrank.statistic, "df": logrank.df, "p": logrank.p})
     out.record(f"gray_{factor}", {"statistic": gray.statistic, "df": gray.df, "p": gray.p})
 fig.tight_layout()
-out.save_figure(fig, "survival_curves")
+if study.has_time_to_event:
+    out.save_figure(fig, "survival_curves")
 
 # %% [markdown]
 # ## Headline

@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -58,7 +63,8 @@ if not study.has_time_to_event:
 # %%
 if study.has_time_to_event:
     strata = [cox_strata] if cox_strata else []
-    cox_rhs = specs.rhs(exclude=strata)
+    families = specs.usable_families(study.features)
+    cox_rhs = specs.rhs(list(families), exclude=strata, family_terms=families)
     loans = specs.complete_cases(study.features, [f"time ~ {cox_rhs}"])
     cox = fit_cox(loans, cox_rhs, duration="time", event="defaulted", ties="efron",
                   strata=strata or None, cluster="addr_state")
@@ -89,7 +95,7 @@ if study.has_time_to_event:
 
 # %%
 if study.has_time_to_event:
-    cause_rhs = specs.rhs(["credit", "purpose"], exclude=strata)
+    cause_rhs = specs.rhs([f for f in ["credit", "purpose"] if f in families], exclude=strata, family_terms=families)
     competing = specs.complete_cases(study.features, [f"time ~ {cause_rhs}"])
     cs_default = fit_cause_specific_cox(competing, cause_rhs, cause=1, strata=strata or None)
     cs_prepaid = fit_cause_specific_cox(competing, cause_rhs, cause=2, strata=strata or None)
@@ -109,13 +115,13 @@ if study.has_time_to_event:
 # %% [markdown]
 # ## Discrete-time hazard with time-varying unemployment
 # One row per loan and month on book; the state's unemployment in each month (lagged by the
-# publication delay), a baseline by month on book in 6-month bands, errors clustered by loan.
+# publication delay), a baseline by month on book in 12-month bands, errors clustered by loan.
 
 # %%
 if study.has_time_to_event:
-    hazard_rhs = " + ".join(specs.HAZARD_TERMS)
+    hazard_rhs = " + ".join(specs.usable_terms(study.panel, specs.HAZARD_TERMS))
     panel = specs.complete_cases(study.panel, [f"event_default ~ {hazard_rhs}"])
-    hazard = fit_discrete_hazard(panel, hazard_rhs, link=hazard_link, baseline_form="bands", band_months=6, cluster="id")
+    hazard = fit_discrete_hazard(panel, hazard_rhs, link=hazard_link, baseline_form="bands", band_months=12, cluster="id")
     out.save_table(hazard.summary, "discrete_hazard")
     out.record("hazard_loan_months", hazard.n)
     out.record("hazard_unemployment", hazard.summary.loc["state_unemp_tv", ["estimate", "se", "ci_lower", "ci_upper", "exp_estimate"]].to_dict())

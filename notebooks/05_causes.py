@@ -50,14 +50,16 @@ from overdue.study import load_study, with_cluster_column
 
 out = RunOutput(output_dir, "05_causes")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
-loans = specs.complete_cases(with_cluster_column(study.features, cluster), [specs.formula(specs.NESTED_ORDER)])
+families = specs.usable_families(study.features)  # all four, unless a loan file lacks columns
+full_formula = specs.formula(list(families), family_terms=families)
+loans = specs.complete_cases(with_cluster_column(study.features, cluster), [full_formula])
 out.record("loans", len(loans))
 
 # %% [markdown]
 # ## Attribution of causes
 
 # %%
-attribution = attribute(loans, specs.FAMILIES, cutoff=oot_cutoff, cluster=cluster, n_boot=n_boot, seed=seed)
+attribution = attribute(loans, families, cutoff=oot_cutoff, cluster=cluster, n_boot=n_boot, seed=seed)
 out.save_table(attribution.table, "attribution")
 out.save_table(attribution.shapley.subsets, "shapley_subsets")
 out.record("attribution", attribution.table[["lr_stat", "lr_p", "delta_auc", "shapley_r2", "shapley_share",
@@ -87,7 +89,7 @@ pricing.round(4)
 # how many loans would it have made, and how often would they have defaulted?
 
 # %%
-scored = out_of_time_auc(loans, specs.formula(specs.NESTED_ORDER), cutoff=oot_cutoff, cluster=cluster)
+scored = out_of_time_auc(loans, full_formula, cutoff=oot_cutoff, cluster=cluster)
 tradeoff = approval_tradeoff(scored.y, scored.p, approval_cutoffs)
 out.save_table(tradeoff, "approval_tradeoff")
 out.record("approval_tradeoff", tradeoff.to_dict(orient="index"))

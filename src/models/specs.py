@@ -288,3 +288,34 @@ HAZARD_TERMS: tuple[str, ...] = (
     "meets_policy", "income_verified", "C(issue_year)",
     "state_unemp_tv",
 )
+
+
+def usable_terms(frame: pd.DataFrame, terms: Iterable[str]) -> list[str]:
+    """The terms whose columns are all in ``frame`` with at least two distinct values.
+
+    A loan file of one's own may lack columns (no revolving utilisation, one vintage, no unverified
+    incomes); their terms cannot be estimated, so the models go on without them.
+
+    Examples
+    --------
+    >>> usable_terms(pd.DataFrame({"fico": [700, 720], "dti": [None, None]}), ["fico", "dti", "C(term)"])
+    ['fico']
+    """
+    def usable(term):
+        columns = _term_names(term) - {"Treatment", "refinancing", "RENT", "fillna"}
+        return all(c in frame.columns and frame[c].nunique(dropna=True) >= 2 for c in columns)
+
+    return [term for term in terms if usable(term)]
+
+
+def usable_families(frame: pd.DataFrame, family_terms: Mapping[str, Sequence[str]] = FAMILIES
+                    ) -> dict[str, tuple[str, ...]]:
+    """:data:`FAMILIES` restricted to the terms ``frame`` can support; empty families dropped.
+
+    Examples
+    --------
+    >>> list(usable_families(pd.DataFrame({"fico": [700, 720], "state_unemp": [5.0, 6.0]})))
+    ['credit', 'macro']
+    """
+    kept = {name: tuple(usable_terms(frame, terms)) for name, terms in family_terms.items()}
+    return {name: terms for name, terms in kept.items() if terms}
