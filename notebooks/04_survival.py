@@ -37,6 +37,7 @@ output_dir: str = "reports/interactive"  # run folder for figures, tables, numbe
 
 # %%
 import matplotlib.pyplot as plt
+from IPython.display import display
 
 from overdue import plots
 from overdue.models import specs

@@ -38,7 +38,6 @@ approval_cutoffs: list = [0.10, 0.15, 0.20, 0.25, 0.30]  # maximum predicted def
 output_dir: str = "reports/interactive"  # run folder for figures, tables, numbers (the runner sets it)
 
 # %%
-import pandas as pd
 
 from overdue import plots
 from overdue.models import specs

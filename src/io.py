@@ -95,3 +95,33 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
+
+
+def read_yaml_mapping(path: str | os.PathLike, kind: str, allowed: set[str]) -> dict:
+    """Read a YAML file that must hold a mapping with only ``allowed`` top-level keys; any problem
+    is a :class:`~overdue.errors.ConfigError` naming the file (``kind`` says what it is for).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "c.yaml"; _ = p.write_text("parameters: {seed: 1}")
+    >>> read_yaml_mapping(p, "config", {"parameters"})
+    {'parameters': {'seed': 1}}
+    """
+    import yaml
+
+    from overdue.errors import ConfigError
+
+    path = Path(path)
+    try:
+        content = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {kind} file not found") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    if not isinstance(content, dict):
+        raise ConfigError(f"{path}: a {kind} file holds a YAML mapping of {', '.join(sorted(allowed))}")
+    unknown = sorted(set(content) - allowed)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(allowed)}")
+    return content

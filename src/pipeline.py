@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from overdue.errors import ConfigError, OverdueError
-from overdue.io import atomic_path, exclusive_lock
+from overdue.io import atomic_path, exclusive_lock, read_yaml_mapping
 from overdue.report import collected_numbers, project_root
 
 #: Packages whose versions every manifest records.
@@ -64,19 +64,9 @@ def read_config(path: str | os.PathLike | None) -> dict:
     """
     if path is None:
         return {"parameters": {}, "notebooks": None}
-    path = Path(path)
-    try:
-        content = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
-    if not isinstance(content, dict) or not isinstance(content.get("parameters", {}), dict):
-        raise ConfigError(f"{path}: expected a mapping with a 'parameters:' mapping inside")
-    unknown = set(content) - {"parameters", "notebooks", "description"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown top-level keys {sorted(unknown)} "
-                          "(expected parameters, notebooks, description)")
+    content = read_yaml_mapping(path, "config", {"parameters", "notebooks", "description"})
+    if not isinstance(content.get("parameters") or {}, dict):
+        raise ConfigError(f"{path}: 'parameters:' must be a mapping of name: value")
     return {"parameters": content.get("parameters") or {}, "notebooks": content.get("notebooks")}
 
 

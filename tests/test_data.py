@@ -1,7 +1,6 @@
 """The data layer on the real mirror and on written fixtures: counts, formats, validation."""
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pandas as pd

@@ -11,7 +11,7 @@ import jupytext
 import pytest
 
 from overdue.errors import ConfigError
-from overdue.pipeline import NotebookFailed, run_report
+from overdue.pipeline import run_report
 
 from conftest import make_root
 

@@ -31,13 +31,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
-import yaml
-
 from overdue.data.schemas import LOAN_COLUMNS
 from overdue.errors import ConfigError, DataError
+from overdue.io import read_yaml_mapping
 
 #: The LendingClub status each meaning maps to, so the outcome definitions apply unchanged.
 STATUS_MEANINGS = {"default": "Charged Off", "paid": "Fully Paid", "open": "Current"}
@@ -107,19 +105,8 @@ def read_mapping(path: str | os.PathLike) -> LoanFileMapping:
     >>> read_mapping("examples/my_loans.yaml").columns["id"]  # doctest: +SKIP
     'loan_number'
     """
-    path = Path(path)
-    try:
-        content = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: mapping file not found") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
-    if not isinstance(content, dict):
-        raise ConfigError(f"{path}: a mapping file holds a YAML mapping (columns:, statuses: …)")
     known = {"columns", "delimiter", "date_format", "percent", "statuses", "default_flag", "constants"}
-    unknown = sorted(set(content) - known)
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
+    content = read_yaml_mapping(path, "mapping", known)
     columns = content.get("columns") or {}
     if not isinstance(columns, dict):
         raise ConfigError(f"{path}: columns: must map canonical names to your column names")

@@ -1,7 +1,6 @@
 """Loan-purpose family: what the money is for, and how large the loan is for the borrower."""
 from __future__ import annotations
 
-import pandas as pd
 
 from overdue.errors import DataError
 from overdue.features.registry import feature

@@ -682,7 +682,7 @@ def _score_residuals(data: _CoxData, sums: _CoxSums, beta: np.ndarray) -> np.nda
     H0, H1 accumulate the hazard and hazard-weighted means over earlier-or-equal event times
     of the stratum, and G0, G1 remove the Efron down-weighting of the subject's own tied set.
     """
-    n_groups, p = len(data.group_stratum), data.X.shape[1]
+    n_groups = len(data.group_stratum)
     mean_weight = data.dead_weight / data.deaths
     hazard = mean_weight * sums.inv_sum
     hazard_x = mean_weight[:, None] * (sums.inv_sq_sum[:, None] * sums.s1

@@ -1,0 +1,46 @@
+"""What every benchmark script shares: the machine description and the results file."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+PACKAGES = ["numpy", "pandas", "scipy", "statsmodels", "lifelines", "pyarrow", "dask", "distributed"]
+
+
+def machine_description() -> dict:
+    """CPU model, cores, memory, load, Python and package versions, date."""
+    def first(path: str, prefix: str) -> str | None:
+        try:
+            return next((line.split(":", 1)[1].strip() for line in Path(path).read_text().splitlines()
+                         if line.startswith(prefix)), None)
+        except OSError:
+            return None
+
+    memory = first("/proc/meminfo", "MemTotal")
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {"cpu": first("/proc/cpuinfo", "model name") or platform.processor(), "cores": os.cpu_count(),
+            "ram_gib": round(int(memory.split()[0]) / 2**20, 1) if memory else None,
+            "load_average_1m_at_start": round(os.getloadavg()[0], 2), "python": sys.version.split()[0],
+            "platform": platform.platform(), "packages": versions,
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def record(name: str, figures: dict, machine: dict | None = None) -> Path:
+    """Append ``figures`` with the machine description to ``benchmarks/results/<name>.jsonl``."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.jsonl"
+    with open(path, "a") as handle:
+        handle.write(json.dumps({"benchmark": name, **figures, "machine": machine or machine_description()},
+                                default=str) + "\n")
+    return path
