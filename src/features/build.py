@@ -35,8 +35,11 @@ def compute_features(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFra
     import overdue.features  # noqa: F401  (registers every family)
 
     columns = {name: loans[name] for name in IDENTITY_COLUMNS}
-    for name, spec in REGISTRY.items():
-        columns[name] = spec.compute(loans, context)
+    try:
+        for name, spec in REGISTRY.items():
+            columns[name] = spec.compute(loans, context)
+    finally:
+        context.shared.pop(("outcomes", id(loans)), None)
     features = pd.DataFrame(columns).reset_index(drop=True)
     # Model code (patsy, statsmodels) handles numpy object strings but not pandas' nullable
     # "string" dtype (comparisons on it give a BooleanDtype patsy cannot read).

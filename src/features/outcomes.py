@@ -59,8 +59,15 @@ def outcome_params(loans: pd.DataFrame, overdue_statuses=(), snapshot=None,
             "charge_off_lag": int(charge_off_lag), "has_payment_dates": has_payment_dates}
 
 
-def _classify(loans: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Event type and time of every loan, by the definitions above."""
+def _classify(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFrame:
+    """Event type and time of every loan, by the definitions above (computed once per table)."""
+    key = ("outcomes", id(loans))
+    if key not in context.shared:
+        context.shared[key] = _classify_uncached(loans, context.params)
+    return context.shared[key]
+
+
+def _classify_uncached(loans: pd.DataFrame, params: dict) -> pd.DataFrame:
     status = loans["loan_status"].astype("string").str.replace(
         "Does not meet the credit policy. Status:", "", regex=False).str.strip()
     overdue_extra = status.isin(params.get("overdue_statuses", ()))
@@ -102,25 +109,25 @@ def _classify(loans: pd.DataFrame, params: dict) -> pd.DataFrame:
 @feature("outcome", "0/1", ["loan_status"])
 def defaulted(loans, context):
     """1 when the loan defaulted: its status contains "Charged Off" or "Default" (or is one of the configured overdue statuses)."""
-    return (_classify(loans, context.params)["event_type"] == "default").astype("int64")
+    return (_classify(loans, context)["event_type"] == "default").astype("int64")
 
 
 @feature("outcome", "months", ["issue_d", "last_pymnt_d", "loan_status", "term"])
 def time(loans, context):
     """Months on book to the event: first missed payment (months(issue_d -> last_pymnt_d) + 1, 1 if never paid) for a default, the payoff month for a prepayment, the term or the snapshot month when censored; missing when the data have no payment dates."""
-    return _classify(loans, context.params)["time"]
+    return _classify(loans, context)["time"]
 
 
 @feature("outcome", "category", ["loan_status", "last_pymnt_d", "term"])
 def event_type(loans, context):
     """How the loan's follow-up ended: default, prepaid (fully paid before its last scheduled month), censored_term (paid at term) or censored_snapshot (still open)."""
-    return _classify(loans, context.params)["event_type"]
+    return _classify(loans, context)["event_type"]
 
 
 @feature("outcome", "code", ["loan_status", "last_pymnt_d", "term"])
 def event(loans, context):
     """Competing-risks event code: 0 censored, 1 default, 2 prepaid."""
-    classified = _classify(loans, context.params)
+    classified = _classify(loans, context)
     codes = classified["event_type"].map({"default": 1, "prepaid": 2}).fillna(0).astype("Int64")
     return codes.where(classified["time"].notna(), pd.NA).astype("Int64" if classified["time"].isna().any() else "int64")
 
@@ -128,7 +135,7 @@ def event(loans, context):
 @feature("outcome", "months", ["issue_d", "last_pymnt_d", "loan_status"])
 def months_to_charge_off(loans, context):
     """For a default, the month on book LendingClub charges it off: time to overdue plus the charge-off lag parameter (NaN otherwise)."""
-    classified = _classify(loans, context.params)
+    classified = _classify(loans, context)
     lag = context.params.get("charge_off_lag", 4)
     return (classified["time"].astype("float64") + lag).where(classified["event_type"] == "default")
 

@@ -30,12 +30,16 @@ class FeatureContext:
         so that partitions of a large table agree.
     params : dict
         Outcome-definition parameters (snapshot month, extra default statuses, charge-off lag).
+    shared : dict
+        Intermediate results several features of one loan table reuse (the outcome
+        classification), keyed by the table's ``id()``; :func:`compute_features` empties it.
     """
 
     macro: pd.DataFrame | None = None
     macro_source: str = "macro panel"
     fico_grade_cutoffs: list[float] | None = None
     params: dict = field(default_factory=dict)
+    shared: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
