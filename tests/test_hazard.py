@@ -91,8 +91,6 @@ def test_bands_keep_few_columns_and_still_recover_the_truth(panel):
         assert fit.summary.loc[term, "ci_lower"] < truth < fit.summary.loc[term, "ci_upper"]
 
 
-# Estimates near -25 overflow exp() in the summary's hazard-ratio columns; that is the point.
-@pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")
 def test_a_month_without_defaults_is_reported_and_bands_absorb_it(panel):
     quiet = panel[panel["id"] < "L00400"].copy()
     quiet.loc[quiet["month_on_book"] >= 35, "event_default"] = 0
@@ -131,6 +129,59 @@ def test_equals_statsmodels_glm_on_the_panel(panel):
     np.testing.assert_allclose(fit.params, reference.params.rename(names), rtol=0, atol=1e-8)
     np.testing.assert_allclose(fit.summary["se"], reference.bse.rename(names), rtol=0,
                                atol=1e-8)
+
+
+def sparse_late_band_panel(n_loans=1500, seed=21):
+    """The LendingClub pattern that once broke the first IRLS step: FICO on its raw scale (~700)
+    and, after two 12-month bands of a 0.9%-a-month hazard, a late band of 17 loan-months with 8
+    defaults - 8 loans that outlived the rest, 5 defaulting in their first late month, 3 in
+    their fourth."""
+    rng = np.random.default_rng(seed)
+    fico = rng.normal(700, 35, n_loans).round()
+    dti = rng.uniform(0, 30, n_loans)
+    rows = []
+    for loan in range(n_loans):
+        for month in range(1, 25):
+            eta = 1.5 - 0.01 * fico[loan] + 0.03 * dti[loan] + 0.3 * (month > 12)
+            default = rng.random() < -np.expm1(-np.exp(eta))
+            rows.append((loan, month, fico[loan], dti[loan], int(default)))
+            if default:
+                break
+    panel = pd.DataFrame(rows, columns=["id", "month_on_book", "fico", "dti", "event_default"])
+    survivors = panel.loc[(panel["month_on_book"] == 24) & (panel["event_default"] == 0), "id"]
+    late = [(loan, month, fico[loan], dti[loan], int(month == last))
+            for number, loan in enumerate(survivors.iloc[:8])
+            for last in [25 if number < 5 else 28]
+            for month in range(25, last + 1)]
+    return pd.concat([panel, pd.DataFrame(late, columns=panel.columns)], ignore_index=True)
+
+
+def test_a_sparse_late_band_full_of_defaults_converges_to_statsmodels():
+    """From a start at the overall event share (0.9%), the first full step moves the late band
+    by ~(8/17 - 0.009) / 0.009 = 50 and the deviance from 3373 to 1.5e28: it must be halved.
+    From R's and statsmodels' start, mu = (y + 1/2) / 2, no step needs halving."""
+    panel = sparse_late_band_panel()
+    late = panel[panel["month_on_book"] > 24]
+    assert (len(late), late["event_default"].sum()) == (17, 8)
+    band = ((panel["month_on_book"] - 1) // 12).astype(str)
+    reference = smf.glm("event_default ~ band + fico + dti", panel.assign(band=band),
+                        family=sm.families.Binomial(sm.families.links.CLogLog())).fit(
+        tol=1e-13, cov_type="cluster", cov_kwds={"groups": pd.factorize(panel["id"])[0]})
+    reference_params = reference.params.set_axis(["Intercept", "baseline[13-24]",
+                                                  "baseline[25-28]", "fico", "dti"])
+
+    fit = fit_discrete_hazard(panel, "fico + dti", baseline_form="bands", band_months=12)
+    assert fit.ok and fit.extra["halvings"] == 0
+    np.testing.assert_allclose(fit.params, reference_params, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(fit.summary["se"], reference.bse, rtol=0, atol=1e-8)
+    assert fit.params["baseline[25-28]"] > 3  # the survivors' band really is that risky
+
+    share = panel["event_default"].mean()
+    event_share_start = [np.log(-np.log1p(-share)), 0.0, 0.0, 0.0, 0.0]
+    rescued = fit_discrete_hazard(panel, "fico + dti", baseline_form="bands", band_months=12,
+                                  start_params=event_share_start)
+    assert rescued.ok and rescued.extra["halvings"] >= 3
+    np.testing.assert_allclose(rescued.params, reference_params, rtol=0, atol=1e-8)
 
 
 def test_partitioned_parquet_panel_gives_the_in_memory_fit(panel, tmp_path):

@@ -167,8 +167,6 @@ def test_holds_at_most_two_partitions_at_once():
     assert fit.converged and len(alive) == 8 * fit.extra["passes"] + 2
 
 
-# Estimates in the thousands overflow exp() in the summary's odds-ratio columns; that is the point.
-@pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")
 def test_separation_and_non_convergence_are_reported():
     rng = np.random.default_rng(9)
     x = rng.normal(size=400)
@@ -190,12 +188,50 @@ def test_separation_and_non_convergence_are_reported():
     assert not short.converged and short.warnings == ["IRLS did not converge in 2 iterations"]
 
 
+@pytest.mark.parametrize("link", ["logit", "cloglog"])
+def test_first_iterate_is_statsmodels_first_iterate(link):
+    """The start is R's and statsmodels' mu = (y + 1/2) / 2, not a guess of ours."""
+    frame = simulate(n=3000, link=link, seed=14)
+    links = {"logit": sm.families.links.Logit(), "cloglog": sm.families.links.CLogLog()}
+    reference = smf.glm(FORMULA, frame, family=sm.families.Binomial(links[link])).fit(maxiter=1)
+    fit = fit_glm_irls(frame, FORMULA, link=link, maxiter=1)
+    assert fit.extra["iterations"] == 1 and not fit.converged
+    np.testing.assert_allclose(fit.params, reference.params, rtol=0, atol=1e-10)
+
+
+# The fits below break down on purpose: they must say so, not raise or spray numpy warnings.
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_hopeless_fit_reports_instead_of_raising():
+    frame = simulate(n=2000, link="cloglog", seed=13)
+    # Every row at a cumulative hazard of exp(700): the deviance and X'Wz overflow at the start.
+    overflowing = [1e4, 0.0, 0.0, 0.0, 0.0, 0.0]
+    for cluster in (None, "loan"):
+        fit = fit_glm_irls(frame, FORMULA, link="cloglog", start_params=overflowing,
+                           cluster=cluster)
+        assert not fit.converged and fit.extra["passes"] == 1
+        assert fit.warnings[0].startswith("the fit breaks down numerically at start_params")
+        assert fit.params.tolist() == overflowing and fit.summary["se"].isna().all()
+    # Every event at eta = -120, where the cloglog log-likelihood is linear and its curvature
+    # exp(-120): the Newton step is ~1e50 and 10 halvings leave it absurd. The fit keeps the
+    # start, the last estimate with an acceptable deviance.
+    deep_left_tail = [-120.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    fit = fit_glm_irls(frame, FORMULA, link="cloglog", start_params=deep_left_tail)
+    assert not fit.converged and fit.extra["halvings"] == 10
+    assert fit.warnings[0].startswith("IRLS stopped at iteration 1: its step still raised the "
+                                      "deviance")
+    assert "the estimates are start_params" in fit.warnings[0]
+    assert fit.params.tolist() == deep_left_tail
+    assert fit.extra["deviance"] == pytest.approx(2 * 120 * frame["y"].sum(), rel=1e-6)
+
+
 def test_bad_input_names_the_column():
     frame = simulate(n=500, seed=12)
     with pytest.raises(ValueError, match="'y'.*0/1"):
         fit_glm_irls(frame.assign(y=frame["y"] * 2), FORMULA)
     with pytest.raises(ValueError, match="'x1'.*missing"):
         fit_glm_irls(frame.assign(x1=frame["x1"].where(frame.index != 7)), FORMULA)
+    with pytest.raises(ValueError, match="'x1' has 1 infinite"):
+        fit_glm_irls(frame.assign(x1=frame["x1"].where(frame.index != 7, np.inf)), FORMULA)
     with pytest.raises(ValueError, match="'grade'.*outside the declared"):
         fit_glm_irls(frame, FORMULA, categories={"grade": ["A", "B", "C"]})
     with pytest.raises(ValueError, match=r"C\(grade\)\[T.E\].*zero in every row"):

@@ -55,8 +55,11 @@ def tidy_summary(terms, estimate, se, alpha: float = 0.05) -> pd.DataFrame:
         },
         index=pd.Index(list(terms), name="term"),
     )
-    for column in ["estimate", "ci_lower", "ci_upper"]:
-        table[f"exp_{column}" if column != "estimate" else "exp_estimate"] = np.exp(table[column])
+    # Estimates of a separated or diverged fit overflow exp(); inf is the honest ratio there.
+    with np.errstate(over="ignore"):
+        for column in ["estimate", "ci_lower", "ci_upper"]:
+            exp_column = f"exp_{column}" if column != "estimate" else "exp_estimate"
+            table[exp_column] = np.exp(table[column])
     return table[SUMMARY_COLUMNS]
 
 
