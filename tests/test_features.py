@@ -123,7 +123,7 @@ def test_macro_at_origination_by_hand():
     assert f["state_unemp"].tolist() == pytest.approx([5 + 24 / 10, 6 + 14 / 10])
     assert f["state_unemp_change_12m"].tolist() == pytest.approx([1.2, 1.2])
     assert f["recession"].tolist() == [0, 1]
-    assert f[["national_unemp", "fed_funds", "term_spread", "gdp_growth_yoy"]].iloc[0].tolist() == [6.0, 0.25, 2.5, 0.02]
+    assert f[["national_unemp", "fed_funds", "term_spread", "gdp_growth_yoy"]].iloc[0].tolist() == [6.0, 0.25, 2.5, 2.0]
 
 
 def test_missing_state_unemployment_is_an_error_naming_the_series():

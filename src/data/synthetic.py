@@ -56,7 +56,6 @@ from scipy import special
 
 from overdue.data.schemas import LOAN_COLUMNS, validate_loans
 from overdue.features.credit import GRADES
-from overdue.features.purpose import PURPOSE_GROUPS
 
 #: Shares of the LendingClub 2007–2011 loans by state (the real book; states it lent nothing in
 #: are absent). Normalised before use.
@@ -162,6 +161,9 @@ class SyntheticDesign:
     macro_lag: int = 1
 
     def __post_init__(self):
+        missing = [term for term in EFFECT_TERMS if term not in self.reference]
+        if missing:
+            raise ValueError(f"reference: no value for {missing} (it needs every term of {list(EFFECT_TERMS)})")
         for name, cause in (("default", self.default), ("prepayment", self.prepayment)):
             unknown = sorted(set(cause.effects) - set(EFFECT_TERMS))
             if unknown:

@@ -71,10 +71,10 @@ def national_unemp(loans, context):
     return national_at(loans["issue_d"], "national_unemp", context)
 
 
-@feature("macro", "fraction", ["issue_d", "fred/national/GDPC1"])
+@feature("macro", "percent", ["issue_d", "fred/national/GDPC1"])
 def gdp_growth_yoy(loans, context):
-    """Real GDP growth over the same quarter a year before, for the issue month's quarter."""
-    return national_at(loans["issue_d"], "gdp_growth_yoy", context)
+    """Real GDP growth over the same quarter a year before, for the issue month's quarter, in percent (so its coefficient is per point of growth, like unemployment's)."""
+    return 100 * national_at(loans["issue_d"], "gdp_growth_yoy", context)
 
 
 @feature("macro", "percent", ["issue_d", "fred/national/FEDFUNDS"])
