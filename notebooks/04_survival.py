@@ -40,11 +40,12 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from overdue import plots
+from overdue.data.synthetic import compare_to_truth, read_truth
 from overdue.models import specs
 from overdue.models.competing import fit_cause_specific_cox, fit_fine_gray
 from overdue.models.hazard import fit_discrete_hazard
 from overdue.models.survival import cox_zph, fit_cox
-from overdue.report import RunOutput
+from overdue.report import RunOutput, resolve
 from overdue.study import load_study
 
 out = RunOutput(output_dir, "04_survival")
@@ -128,6 +129,21 @@ if study.has_time_to_event:
     out.record("hazard_unemployment", hazard.summary.loc["state_unemp_tv", ["estimate", "se", "ci_lower", "ci_upper", "exp_estimate"]].to_dict())
     out.record("hazard_warnings", hazard.warnings)
     display(hazard.summary[["estimate", "se", "p", "exp_estimate"]].round(4))
+
+# %% [markdown]
+# ## Known truth (synthetic loans only)
+# Loans simulated by `overdue build --source synthetic` carry their true hazard (`truth.json`);
+# the true model is fitted here and each estimate set beside its truth.
+
+# %%
+if study.has_time_to_event and (resolve(data_dir) / "truth.json").is_file():
+    truth = read_truth(resolve(data_dir))
+    truth_fit = fit_discrete_hazard(study.panel, truth["formula_rhs"], baseline_form="bands", band_months=truth["band_months"],
+                                    categories=truth["categories"], cluster="id")
+    comparison = compare_to_truth(truth_fit, truth)
+    out.save_table(comparison, "truth_comparison")
+    out.record("truth_covered_share", comparison["covered"].mean())
+    display(comparison.round(4))
 
 # %% [markdown]
 # ## Headline

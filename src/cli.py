@@ -24,8 +24,8 @@ def _build(args) -> None:
 
     started = time.perf_counter()
     tables = build(args.raw, args.out, loans_file=args.loans, mapping=args.mapping,
-                   macro_lag=args.macro_lag, overdue_statuses=args.overdue_status,
-                   snapshot=args.snapshot)
+                   macro_lag=args.macro_lag, source=args.source, n_loans=args.n_loans,
+                   seed=args.seed, overdue_statuses=args.overdue_status, snapshot=args.snapshot)
     sizes = ", ".join(f"{name} {len(frame):,} rows" for name, frame in tables.items() if frame is not None)
     print(f"built {sizes} into {args.out} in {time.perf_counter() - started:.1f} s")
 
@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "instead of the .rda files")
     build.add_argument("--mapping", default=None,
                        help="YAML mapping of your loan file's columns, formats and statuses")
+    build.add_argument("--source", choices=["lendingclub", "synthetic"], default="lendingclub",
+                       help="real LendingClub loans (default), or synthetic loans with a known truth")
+    build.add_argument("--n-loans", type=int, default=50_000, help="synthetic loans to simulate")
+    build.add_argument("--seed", type=int, default=2024, help="seed of the synthetic loans")
     build.add_argument("--macro-lag", type=int, default=1,
                        help="months by which the panel's unemployment is lagged (default 1)")
     build.add_argument("--overdue-status", action="append", default=[],

@@ -5,6 +5,7 @@ validated, so a failed build leaves ``data/processed/`` as it was.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from overdue.data.lendingclub import read_lendingclub_dir, read_loans_csv
 from overdue.data.mapping import read_mapping
 from overdue.errors import ConfigError
 from overdue.features.build import derive_features
-from overdue.io import exclusive_lock, remove_stale_temporaries, write_parquet_atomic
+from overdue.io import atomic_path, exclusive_lock, remove_stale_temporaries, write_parquet_atomic
 
 
 def load_loans(raw_dir: str | os.PathLike = "data/raw", loans_file: str | os.PathLike | None = None,
@@ -38,8 +39,13 @@ def load_loans(raw_dir: str | os.PathLike = "data/raw", loans_file: str | os.Pat
 
 def build(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = "data/processed",
           loans_file: str | os.PathLike | None = None, mapping: str | os.PathLike | None = None,
-          macro_lag: int = 1, **outcome_options) -> dict[str, pd.DataFrame | None]:
+          macro_lag: int = 1, source: str = "lendingclub", n_loans: int = 50_000, seed: int = 2024,
+          **outcome_options) -> dict[str, pd.DataFrame | None]:
     """Load and validate the raw inputs, derive features and panel, then write all four tables.
+
+    ``source="synthetic"`` simulates ``n_loans`` loans with a known causal structure on the real
+    macro series instead (:mod:`overdue.data.synthetic`) and writes the truth as ``truth.json``
+    beside the tables, for notebooks and tests to compare estimates with.
 
     Everything is computed before anything is written, so a bad input anywhere (a loan file, a
     macro series with a gap) leaves ``out_dir`` exactly as it was. Each table is written
@@ -51,11 +57,27 @@ def build(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = 
     >>> sorted(tables)  # doctest: +SKIP
     ['features', 'loans', 'macro', 'panel']
     """
-    tables = {"loans": load_loans(raw_dir, loans_file, mapping),
-              "macro": macro_panel(Path(raw_dir) / "fred")}
+    macro = macro_panel(Path(raw_dir) / "fred")
+    truth = None
+    if source == "synthetic":
+        from overdue.data.synthetic import synthetic_loans
+
+        sample = synthetic_loans(n_loans, seed, macro)
+        loans, truth = sample.loans, sample.truth
+    elif source == "lendingclub":
+        loans = load_loans(raw_dir, loans_file, mapping)
+    else:
+        raise ConfigError(f"source must be lendingclub or synthetic, got {source!r}")
+    tables = {"loans": loans, "macro": macro}
     tables |= derive_features(tables["loans"], tables["macro"], macro_lag=macro_lag,
                               macro_source=str(Path(raw_dir) / "fred"), **outcome_options)
     write_tables(tables, out_dir)
+    with exclusive_lock(out_dir):
+        if truth is not None:
+            with atomic_path(Path(out_dir) / "truth.json") as tmp:
+                tmp.write_text(json.dumps(truth, indent=1) + "\n")
+        else:   # a truth left from a synthetic build would not describe these loans
+            (Path(out_dir) / "truth.json").unlink(missing_ok=True)
     return tables
 
 

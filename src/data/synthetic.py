@@ -640,3 +640,29 @@ def read_truth(out_dir: str | os.PathLike) -> dict:
     if not path.is_file():
         raise ValueError(f"{path} not found: is {out_dir} a folder written by write_synthetic?")
     return json.loads(path.read_text())
+
+
+def compare_to_truth(fit, truth: dict, cause: str = "default") -> pd.DataFrame:
+    """Estimates of a fit beside the simulation's true coefficients, and whether each 95%
+    interval covers its truth.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A :func:`~overdue.models.hazard.fit_discrete_hazard` fit of ``truth["formula_rhs"]``.
+    truth : dict
+        :func:`read_truth` or ``SyntheticSample.truth``.
+    cause : str
+        ``"default"`` or ``"prepayment"``.
+
+    Examples
+    --------
+    >>> from overdue.models.result import FitResult, tidy_summary
+    >>> fit = FitResult("hazard_cloglog", tidy_summary(["fico"], [-0.011], [0.001]), 1, 1, True)
+    >>> compare_to_truth(fit, {"default": {"coefficients": {"fico": -0.012}}})["covered"].tolist()
+    [True]
+    """
+    true = pd.Series(truth[cause]["coefficients"], name="truth")
+    table = fit.summary[["estimate", "ci_lower", "ci_upper"]].join(true, how="inner")
+    table["covered"] = (table["ci_lower"] <= table["truth"]) & (table["truth"] <= table["ci_upper"])
+    return table[["truth", "estimate", "ci_lower", "ci_upper", "covered"]]
