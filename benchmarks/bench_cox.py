@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -37,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine_description  # noqa: E402
 from overdue.models.survival import fit_cox
 
 RESULTS = Path(__file__).parent / "results" / "cox.jsonl"
@@ -150,38 +150,6 @@ def run_r(loans: pd.DataFrame, repeats: int):
     timing = Timing([float(value) for value in lines["ELAPSED"].split()],
                     [float(value) for value in lines["CPU"].split()])
     return timing, np.array([float(v) for v in lines["COEF"].split()]), lines["VERSION"]
-
-
-def machine_description() -> dict:
-    def cpu_model() -> str:
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return platform.processor() or "unknown"
-
-    def ram_gib() -> float | None:
-        try:
-            for line in Path("/proc/meminfo").read_text().splitlines():
-                if line.startswith("MemTotal"):
-                    return round(int(line.split()[1]) / 2 ** 20, 1)
-        except OSError:
-            return None
-        return None
-
-    import lifelines
-    import scipy
-    import statsmodels
-
-    return {
-        "cpu": cpu_model(), "cores": os.cpu_count(), "ram_gib": ram_gib(),
-        "python": sys.version.split()[0], "numpy": np.__version__, "pandas": pd.__version__,
-        "scipy": scipy.__version__, "statsmodels": statsmodels.__version__,
-        "lifelines": lifelines.__version__, "platform": platform.platform(),
-        "load_average_1m_at_start": round(os.getloadavg()[0], 2),
-    }
 
 
 def main() -> None:

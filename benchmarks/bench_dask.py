@@ -36,7 +36,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_scale import DEFAULT_FRED, PeakMemory, machine_description  # noqa: E402
+from bench_scale import DEFAULT_FRED, PeakMemory  # noqa: E402
+from common import machine_description  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "dask.jsonl"

@@ -17,16 +17,18 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import tempfile
 import time
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import patsy
 
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine_description  # noqa: E402
 from overdue.models.competing import fit_fine_gray
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,28 +86,6 @@ def loans_from_raw(folder: Path) -> pd.DataFrame:
         "int_rate": raw["int_rate"],
         "term": term,
     })
-
-
-def machine_description() -> dict:
-    """CPU, cores, memory and software versions, for the results file."""
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram_gb = None
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        total_kb = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
-        ram_gb = round(total_kb / 1024**2, 1)
-    r_version = subprocess.run(["Rscript", "-e", "cat(R.version.string)"], capture_output=True,
-                               text=True).stdout.strip()
-    import scipy
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram_gb,
-            "python": platform.python_version(), "numpy": np.__version__,
-            "pandas": pd.__version__, "scipy": scipy.__version__, "r": r_version}
 
 
 def main() -> None:

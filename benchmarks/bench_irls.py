@@ -26,11 +26,14 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import platform
 import shutil
 import tempfile
 import time
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine_description  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "irls.jsonl"
@@ -205,22 +208,6 @@ def run_child(target, *args) -> dict:
     return result
 
 
-def machine() -> dict:
-    import numpy
-    import pandas
-    import pyarrow
-    import scipy
-    import statsmodels
-
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(ram, 1),
-            "python": platform.python_version(), "numpy": numpy.__version__,
-            "pandas": pandas.__version__, "scipy": scipy.__version__,
-            "statsmodels": statsmodels.__version__, "pyarrow": pyarrow.__version__}
-
-
 def max_difference(left: dict, right: dict) -> float:
     return max(abs(left[name] - right[name]) for name in left)
 
@@ -315,7 +302,7 @@ def main() -> None:
                 "irls_streamed": {key: streamed[key] for key in ("fit_seconds", "peak_rss_mb",
                                                                  "passes")},
                 **ratios, **agreement}
-        record["machine"] = {**machine(), "load_average_at_start": load_average}
+        record["machine"] = {**machine_description(), "load_average_at_start": load_average}
         args.results.parent.mkdir(parents=True, exist_ok=True)
         with args.results.open("a") as handle:
             handle.write(json.dumps(record, default=float) + "\n")

@@ -10,6 +10,7 @@ machines.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -34,6 +35,7 @@ def run(config: str, run_id: str) -> dict:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     machine = machine_description()
     stamp = time.strftime("%Y%m%dT%H%M%S")
     smoke = run("configs/smoke.yaml", f"bench-smoke-{stamp}")

@@ -37,9 +37,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -49,9 +47,11 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine_description  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "scale.jsonl"
@@ -59,28 +59,6 @@ DEFAULT_FRED = next((p for p in [ROOT / "data" / "raw" / "fred", ROOT.parent / "
                      if (p / "state" / "CAUR.csv").is_file()), ROOT / "data" / "raw" / "fred")
 LOAN_FORMULA_RHS = ("fico + dti + log_income + inq_last_6mths + purpose_group + meets_policy"
                     " + income_verified + state_unemp")
-
-
-def machine_description() -> dict:
-    """CPU, cores, RAM, load, library versions and date, for the results file."""
-    import dask
-    import pyarrow
-    import scipy
-    import statsmodels
-
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return {"cpu": cpu, "cores": os.cpu_count(),
-            "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-            "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
-            "pyarrow": pyarrow.__version__, "scipy": scipy.__version__,
-            "statsmodels": statsmodels.__version__, "dask": dask.__version__,
-            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-            "date": dt.datetime.now().isoformat(timespec="seconds")}
 
 
 class PeakMemory:

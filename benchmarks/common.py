@@ -33,6 +33,7 @@ def machine_description() -> dict:
             "ram_gib": round(int(memory.split()[0]) / 2**20, 1) if memory else None,
             "load_average_1m_at_start": round(os.getloadavg()[0], 2), "python": sys.version.split()[0],
             "platform": platform.platform(), "packages": versions,
+            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
