@@ -90,24 +90,6 @@ def load_study(data_dir: str = "data/processed", sample_frac: float = 1.0, seed:
     return Study(features, panel, macro, description)
 
 
-def complete_cases(frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, int]:
-    """Rows with no missing value in ``columns``, and how many were dropped.
-
-    Models fit with ``missing="raise"``; this is the one explicit, counted place where incomplete
-    rows leave an analysis.
-
-    Examples
-    --------
-    >>> complete_cases(pd.DataFrame({"a": [1, None], "b": [1, 2]}), ["a"])[1]
-    1
-    """
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ConfigError(f"columns not in the features table: {missing}")
-    keep = frame[list(columns)].notna().all(axis=1)
-    return frame[keep].reset_index(drop=True), int((~keep).sum())
-
-
 #: Columns errors may be clustered by, and how each is made from the features table.
 CLUSTERS = {"addr_state": "the borrower's state", "issue_month": "the month of issue"}
 
