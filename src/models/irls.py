@@ -20,19 +20,21 @@ Inputs (anything :func:`as_partitions` accepts)
 Design matrix
     The formula's right-hand side is turned into columns by patsy. The design is built ONCE,
     before the first iteration, with :func:`patsy.incr_dbuilder`, so that every partition gets
-    the same columns in the same order. Categorical levels must therefore be known for the whole
-    data set before fitting. Declare them with ``categories={"grade": list("ABCDEFG")}`` (or
-    ``C(grade, levels=[...])`` in the formula): each partition's column is then cast to a pandas
-    Categorical with exactly those levels, the design is fixed from the first partition alone,
-    and a value outside the declared levels raises ValueError. A categorical column you do not
-    declare costs one extra full pass in which patsy collects its levels (in pure Python, so
-    slowly), after which it is treated as declared; a pandas Categorical coming from a partition
-    is NOT trusted to hold all levels (parquet dictionaries and hive partition keys hold only
-    that file's values) and is scanned the same way. ``C(x)``, ``C(x, levels=...)`` and, once
-    the design is built, ``C(x, Treatment("b"))`` are served by the categorical's codes (patsy's
-    own ``C`` converts row by row in Python). Stateful transforms (``center``,
-    ``standardize``, ``bs``, ``cr``) are memorised over all partitions by patsy, at the cost of
-    extra passes; prefer explicit knots.
+    the same columns in the same order; each pass then evaluates patsy's factors once per
+    partition and fills the columns itself, as patsy would (the same floats), without patsy's
+    per-block pandas checks, which cost more than the model. Categorical levels must therefore
+    be known for the whole data set before fitting. Declare them with
+    ``categories={"grade": list("ABCDEFG")}`` (or ``C(grade, levels=[...])`` in the formula):
+    each partition's column is then cast to a pandas Categorical with exactly those levels, the
+    design is fixed from the first partition alone, and a value outside the declared levels
+    raises ValueError. A categorical column you do not declare costs one extra full pass in
+    which patsy collects its levels (in pure Python, so slowly), after which it is treated as
+    declared; a pandas Categorical coming from a partition is NOT trusted to hold all levels
+    (parquet dictionaries and hive partition keys hold only that file's values) and is scanned
+    the same way. ``C(x)``, ``C(x, levels=...)`` and, once the design is built, ``C(x,
+    Treatment("b"))`` are served by the categorical's codes (patsy's own ``C`` converts row by
+    row in Python). Stateful transforms (``center``, ``standardize``, ``bs``, ``cr``) are
+    memorised over all partitions by patsy, at the cost of extra passes; prefer explicit knots.
 
 Covariance
     ``nonrobust``: the inverse expected information at the estimate (as R ``glm`` and
@@ -42,7 +44,8 @@ Covariance
     statsmodels' ``cov_type="cluster"``. Clusters may span partitions in any order: the score
     sums are accumulated per cluster (keyed by a 64-bit hash of the cluster value) in one array
     of ``n_clusters x k`` floats plus a dict, about 200 MB for a million loans and 12
-    coefficients. The cluster pass runs once, after convergence.
+    coefficients. They are summed in the pass that shows convergence when the step leading to it
+    is already below ``tol`` (Newton's usual last step), else in one extra pass after it.
 
 Convergence and problems
     The first step is R's and statsmodels': Fisher scoring from ``mu = (y + 1/2) / 2`` (or from
@@ -72,6 +75,7 @@ Convergence and problems
 from __future__ import annotations
 
 import ast
+import itertools
 import logging
 import os
 import re
@@ -100,9 +104,9 @@ _SEPARATION_ETA_RANGE = 20.0
 # Fitted probabilities closer than this to 0 or 1 mean the likelihood is still being pushed
 # towards the boundary.
 _SATURATION_EPS = 1e-10
-# Design matrices are built for this many rows at a time: patsy fills them column by column, which
+# Design matrices are built for this many rows at a time: they are filled column by column, which
 # is several times faster while the matrix (64k rows x 15 columns = 8 MB) stays in cache, and the
-# temporaries stay small next to the partition.
+# weighted copies the sums need stay small next to the partition.
 _BLOCK_ROWS = 65_536
 # exp(700) is finite; clipping the cloglog linear predictor there keeps every quantity finite and
 # moves no fitted probability by more than 1e-300.
@@ -123,8 +127,11 @@ class Partitions:
     Parameters
     ----------
     make_iter : callable
-        ``make_iter(columns)`` returns an iterator of DataFrames restricted to ``columns`` when
-        the source can project (parquet, dask) - ``columns=None`` means all columns.
+        ``make_iter(columns, categorical)`` returns an iterator of DataFrames restricted to
+        ``columns`` when the source can project (parquet, dask) - ``columns=None`` means all
+        columns. String columns named in ``categorical`` may come as pandas Categoricals (of
+        the partition's own values) where the source makes that cheap (parquet); other
+        sources ignore it.
     columns : list of str or None
         Column names when known without reading data (parquet schema, dask meta).
     description : str
@@ -137,16 +144,19 @@ class Partitions:
     [2, 1]
     """
 
-    def __init__(self, make_iter: Callable[[list[str] | None], Iterable[pd.DataFrame]],
+    def __init__(self, make_iter: Callable[[list[str] | None, Sequence[str]],
+                                           Iterable[pd.DataFrame]],
                  columns: list[str] | None, description: str):
         self._make_iter = make_iter
         self.columns = columns
         self.description = description
 
-    def iter(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
-        """Iterate over the partitions once, reading only ``columns`` where the source can."""
+    def iter(self, columns: Sequence[str] | None = None,
+             categorical: Sequence[str] = ()) -> Iterator[pd.DataFrame]:
+        """Iterate over the partitions once, reading only ``columns`` where the source can,
+        and string columns in ``categorical`` as pandas Categoricals where that is cheap."""
         wanted = None if columns is None else list(dict.fromkeys(columns))
-        for index, part in enumerate(self._make_iter(wanted)):
+        for index, part in enumerate(self._make_iter(wanted, list(categorical))):
             if not isinstance(part, pd.DataFrame):
                 raise ValueError(f"{self.description}: partition {index} is a "
                                  f"{type(part).__name__}, not a pandas DataFrame")
@@ -190,11 +200,12 @@ def as_partitions(data, batch_rows: int = 1_000_000) -> Partitions:
         return data
     if isinstance(data, pd.DataFrame):
         frame = data
-        return Partitions(lambda columns: [frame], list(frame.columns),
+        return Partitions(lambda columns, categorical: [frame], list(frame.columns),
                           f"an in-memory DataFrame of {len(frame)} rows")
     if isinstance(data, (list, tuple)):
         frames = list(data)
-        return Partitions(lambda columns: iter(frames), None, f"a list of {len(frames)} frames")
+        return Partitions(lambda columns, categorical: iter(frames), None,
+                          f"a list of {len(frames)} frames")
     if isinstance(data, (str, os.PathLike)):
         import pyarrow.dataset as pads
 
@@ -208,7 +219,7 @@ def as_partitions(data, batch_rows: int = 1_000_000) -> Partitions:
         return _dask_partitions(data)
     if callable(data):
         name = getattr(data, "__name__", repr(data))
-        return Partitions(lambda columns: data(), None, f"callable {name}")
+        return Partitions(lambda columns, categorical: data(), None, f"callable {name}")
     raise ValueError(f"cannot read partitions from a {type(data).__name__}; pass a DataFrame, a "
                      "list of DataFrames, a parquet path, a pyarrow Dataset, a dask DataFrame "
                      "or a callable returning an iterable of DataFrames")
@@ -217,7 +228,7 @@ def as_partitions(data, batch_rows: int = 1_000_000) -> Partitions:
 def _arrow_partitions(dataset, batch_rows: int, description: str) -> Partitions:
     import pyarrow.dataset as pads
 
-    def make_iter(columns):
+    def make_iter(columns, categorical):
         # A threaded scanner reads ahead of a slow consumer without bound (measured: 1.4 GB
         # held for 1M-row batches consumed at 0.3 s each, 0.6 GB unthreaded), and the default
         # read-ahead (16 batches, 4 files) would too: either breaks the bound on memory. A pass
@@ -226,6 +237,8 @@ def _arrow_partitions(dataset, batch_rows: int, description: str) -> Partitions:
                                             batch_readahead=1, fragment_readahead=1,
                                             use_threads=False)
         for batch in scanner.to_batches():
+            if categorical:
+                batch = _dictionary_encoded(batch, categorical)
             handover = [batch.to_pandas()] if batch.num_rows else []
             del batch  # the arrow buffers go now, not when the next batch is read
             if handover:
@@ -234,8 +247,30 @@ def _arrow_partitions(dataset, batch_rows: int, description: str) -> Partitions:
     return Partitions(make_iter, list(dataset.schema.names), description)
 
 
+def _dictionary_encoded(batch, names: Sequence[str]):
+    """``batch`` with its string columns among ``names`` dictionary-encoded.
+
+    pandas turns a dictionary column into a Categorical without creating a Python string per
+    row, which is what makes a string column slow to read, to check for missing values and to
+    cast to declared levels.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays, fields = [], []
+    for field_, array in zip(batch.schema, batch.columns):
+        if field_.name in names and (pa.types.is_string(array.type)
+                                     or pa.types.is_large_string(array.type)):
+            array = pc.dictionary_encode(array)
+            field_ = field_.with_type(array.type)
+        arrays.append(array)
+        fields.append(field_)
+    schema = pa.schema(fields, metadata=batch.schema.metadata)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
 def _dask_partitions(frame) -> Partitions:
-    def make_iter(columns):
+    def make_iter(columns, categorical):
         projected = frame if columns is None else frame[columns]
         for index in range(projected.npartitions):
             yield projected.get_partition(index).compute()
@@ -298,6 +333,8 @@ class _Design:
     columns: list[str]
     categories: dict[str, list]
     terms: list[str] = field(init=False)
+    # Per subterm: first column, (factor, contrast matrix or None) pairs, column combinations.
+    _plan: list = field(init=False, default_factory=list)
 
     def __post_init__(self):
         self.terms = list(self.design_info.column_names)
@@ -334,19 +371,116 @@ class _Design:
                 columns[column] = np.asarray(values, dtype=object)
         return pd.DataFrame(columns, index=part.index, copy=False)
 
-    def matrices(self, part: pd.DataFrame, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Response vector and design matrix of one (prepared) partition."""
+    def response_values(self, part: pd.DataFrame, index: int) -> np.ndarray:
+        """The 0/1 response of one (prepared) partition as floats."""
         y = pd.to_numeric(part[self.response], errors="coerce").to_numpy(dtype=float)
-        if not np.isin(y, (0.0, 1.0)).all():
-            bad = pd.unique(y[~np.isin(y, (0.0, 1.0))])[:5].tolist()
+        valid = (y == 0.0) | (y == 1.0)
+        if not valid.all():
+            bad = pd.unique(y[~valid])[:5].tolist()
             raise ValueError(f"response column {self.response!r} must be 0/1; partition "
                              f"{index} holds {bad}")
-        try:
-            (x,) = patsy.build_design_matrices([self.design_info], part, NA_action="raise")
-        except patsy.PatsyError as error:
-            raise ValueError(f"cannot build the design matrix for partition {index}: "
-                             f"{error}") from error
-        return y, np.asarray(x, dtype=float)
+        return y
+
+    def factor_values(self, part: pd.DataFrame, index: int) -> dict:
+        """Each factor of the design evaluated once on a (prepared) partition.
+
+        patsy's ``build_design_matrices`` spends most of its time checking pandas objects for
+        missing values factor by factor and block by block; here every factor is evaluated
+        once per partition with patsy's own ``eval`` and reduced to a float matrix (numerical)
+        or level codes (categorical), checked with numpy. :meth:`block` then fills the design
+        columns exactly as patsy does.
+        """
+        values = {}
+        for factor, info in self.design_info.factor_infos.items():
+            try:
+                result = factor.eval(info.state, part)
+                if info.type == "categorical":
+                    values[factor] = self._codes(result, info)
+                else:
+                    values[factor] = self._numbers(result, info)
+            except patsy.PatsyError as error:
+                raise ValueError(f"cannot build the design matrix for partition {index}: "
+                                 f"{error}") from error
+        return values
+
+    @staticmethod
+    def _codes(result, info) -> np.ndarray:
+        dtype = getattr(result, "dtype", None)
+        if (isinstance(dtype, pd.CategoricalDtype)
+                and list(dtype.categories) == list(info.categories)):
+            codes = np.asarray(result.cat.codes if isinstance(result, pd.Series)
+                               else result.codes)
+        else:
+            codes = np.asarray(patsy.categorical.categorical_to_int(
+                result, info.categories, patsy.NAAction(), origin=info.factor))
+        if (codes < 0).any():
+            raise patsy.PatsyError("can't build a design matrix containing missing values",
+                                   info.factor)
+        return codes
+
+    @staticmethod
+    def _numbers(result, info) -> np.ndarray:
+        values = np.asarray(result)
+        if values.dtype.kind not in "iuf":
+            raise patsy.PatsyError(f"when evaluating numeric factor {info.factor.name()}, I "
+                                   f"got non-numeric data of type '{values.dtype}'", info.factor)
+        values = values.astype(float, copy=False)
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.ndim != 2 or values.shape[1] != info.num_columns:
+            raise patsy.PatsyError(f"when evaluating factor {info.factor.name()}, I got "
+                                   f"shape {values.shape}, expecting {info.num_columns} "
+                                   "columns", info.factor)
+        if np.isnan(values).any():
+            raise patsy.PatsyError("factor contains missing values", info.factor)
+        return values
+
+    def block(self, values: dict, start: int, stop: int) -> np.ndarray:
+        """Design matrix rows ``start:stop`` from :meth:`factor_values` (Fortran-ordered), column
+        for column as patsy's ``_build_subterm`` fills them (same products in the same order, so
+        the same floats)."""
+        # Fortran order: every column is filled, scaled and summed as one contiguous run.
+        x = np.empty((stop - start, len(self.terms)), order="F")
+        for column, factors, combinations in self._plan:
+            if len(factors) == 1:
+                factor, contrast = factors[0]
+                columns = slice(column, column + len(combinations))
+                if contrast is None:
+                    x[:, columns] = values[factor][start:stop]
+                else:
+                    x.T[columns] = np.take(contrast.T, values[factor][start:stop], axis=1)
+                continue
+            for offset, combination in enumerate(combinations):
+                out = x[:, column + offset]
+                out[...] = 1.0
+                for (factor, contrast), which in zip(factors, combination):
+                    if contrast is None:
+                        out *= values[factor][start:stop, which]
+                    else:
+                        out *= contrast[values[factor][start:stop], which]
+        return x
+
+    def plan(self) -> None:
+        """Precompute, per subterm, its first column, factors, contrasts and column products."""
+        infos = self.design_info.factor_infos
+        self._plan = []
+        column = 0
+        for subterms in self.design_info.term_codings.values():
+            for subterm in subterms:
+                factors, widths = [], []
+                for factor in subterm.factors:
+                    contrast = subterm.contrast_matrices.get(factor)
+                    matrix = None if contrast is None else np.asarray(contrast.matrix, float)
+                    factors.append((factor, matrix))
+                    widths.append(infos[factor].num_columns if matrix is None
+                                  else matrix.shape[1])
+                # patsy's order (as R's): the left-most factor's column varies fastest.
+                combinations = [combo[::-1] for combo in
+                                itertools.product(*[range(w) for w in reversed(widths)])]
+                self._plan.append((column, factors, combinations))
+                column += subterm.num_columns
+        if column != len(self.terms):
+            raise AssertionError("design plan does not cover the design columns")
 
 
 def _build_design(formula: str, parts: Partitions, categories: Mapping[str, Sequence] | None,
@@ -390,7 +524,8 @@ def _build_design(formula: str, parts: Partitions, categories: Mapping[str, Sequ
     def prepared_partitions():
         # patsy's incremental builder reads further partitions only when an undeclared
         # categorical or a stateful transform needs them.
-        for index, part in enumerate(parts.iter(_projection(parts, design))):
+        for index, part in enumerate(parts.iter(_projection(parts, design),
+                                                categorical=list(design.categories))):
             prepared = design.prepare(part, index)
             del part
             yield prepared
@@ -401,6 +536,7 @@ def _build_design(formula: str, parts: Partitions, categories: Mapping[str, Sequ
     except patsy.PatsyError as error:
         raise ValueError(f"cannot build a design from {formula!r}: {error}") from error
     design.terms = list(design.design_info.column_names)
+    design.plan()
     design.categories.update(_scanned_categories(design))
     return design
 
@@ -502,7 +638,12 @@ class _ClusterScores:
         self._sums = np.zeros((1024, k))
 
     def add(self, keys: pd.Series, scores: np.ndarray) -> None:
-        codes, uniques = pd.factorize(pd.util.hash_array(np.asarray(keys)))
+        if isinstance(keys.dtype, pd.CategoricalDtype):
+            # The same hashes as of the values themselves, one per distinct value.
+            hashes = pd.util.hash_array(np.asarray(keys.cat.categories))[keys.cat.codes]
+        else:
+            hashes = pd.util.hash_array(np.asarray(keys))
+        codes, uniques = pd.factorize(hashes)
         sums = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=len(uniques))
                                 for j in range(scores.shape[1])])
         slot_of = self._slot_of
@@ -527,12 +668,13 @@ def _crossprod(matrix: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
     """``X' diag(w) X`` for a tall ``X`` through BLAS ``syrk``.
 
     ``X.T @ X`` calls ``gemm``, whose threads slow it fifty-fold on a busy machine (measured on
-    the two shared cores this was written on); ``syrk`` does not, and does half the work. It is
-    handed ``X.T``, which is Fortran-ordered, because a C-ordered argument would be copied.
+    the two shared cores this was written on); ``syrk`` does not, and does half the work. It
+    wants ``X`` Fortran-ordered (as :meth:`_Design.block` builds it): a C-ordered argument would
+    be copied, and scaling the contiguous columns is twice as fast as scaling rows.
     Its weights must be non-negative, so negative ones (observed information) get a second call.
     """
     def upper_product(rows):
-        return blas.dsyrk(1.0, np.ascontiguousarray(rows).T, trans=0)
+        return blas.dsyrk(1.0, np.asfortranarray(rows), trans=1)
 
     if weights is None:
         upper = upper_product(matrix)
@@ -566,12 +708,19 @@ def _stream_pass(parts: Partitions, design: _Design, link: str, beta: np.ndarray
     # A runaway step overflows the sums; the caller sees the non-finite deviance or matrices
     # and halves the step or reports, so numpy's warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        for index, raw in enumerate(parts.iter(_projection(parts, design, extra))):
+        for index, raw in enumerate(parts.iter(_projection(parts, design, extra),
+                                               categorical=[*design.categories, *extra])):
             part = design.prepare(raw, index, extra)
             del raw  # prepare copied the needed columns
-            for start in range(0, len(part), _BLOCK_ROWS):
-                block = part.iloc[start:start + _BLOCK_ROWS]
-                y, x = design.matrices(block, index)
+            if not len(part):
+                continue
+            y_part = design.response_values(part, index)
+            values = design.factor_values(part, index)
+            keys = part[cluster] if final else None
+            del part
+            for start in range(0, len(y_part), _BLOCK_ROWS):
+                stop = min(start + _BLOCK_ROWS, len(y_part))
+                y, x = y_part[start:stop], design.block(values, start, stop)
                 if beta is None:
                     # statsmodels' and R's start: mu = (y + 1/2) / 2, so every eta is finite.
                     eta = _link_from_mu((y + 0.5) / 2.0, link)
@@ -596,7 +745,7 @@ def _stream_pass(parts: Partitions, design: _Design, link: str, beta: np.ndarray
                     np.maximum(totals.column_max, x.max(axis=0), out=totals.column_max)
                     totals.crossproduct += _crossprod(x)
                 if final:
-                    clusters.add(block[cluster], x * residual_score[:, None])
+                    clusters.add(keys.iloc[start:stop], x * residual_score[:, None])
     if totals.n == 0:
         raise ValueError(f"{parts.description} holds no rows")
     return totals, (clusters if final else None)
@@ -728,7 +877,8 @@ def fit_glm_irls(data, formula: str, *, link: str = "logit", cluster: str | None
         if parts.columns is not None and cluster not in parts.columns:
             raise ValueError(f"cluster column {cluster!r} is not in the data")
 
-    run = _run_irls(parts, design, link, _start_params(start_params, k), maxiter, tol, started)
+    run = _run_irls(parts, design, link, _start_params(start_params, k), maxiter, tol, started,
+                    cluster)
     passes, totals, deviance = run.passes, run.final.totals, run.final.deviance
     beta = run.final.beta if run.final.beta is not None else np.full(k, np.nan)
     problems: list[str] = []
@@ -738,8 +888,10 @@ def fit_glm_irls(data, formula: str, *, link: str = "logit", cluster: str | None
     else:
         cov_nonrobust = _inverse(totals.information)
     if cluster is not None and not run.broke_down:
-        totals, clusters = _stream_pass(parts, design, link, beta, cluster=cluster)
-        passes += 1
+        clusters = run.final.clusters
+        if clusters is None:
+            totals, clusters = _stream_pass(parts, design, link, beta, cluster=cluster)
+            passes += 1
         n_clusters = clusters.count
         if n_clusters < 2:
             raise ValueError(f"cluster column {cluster!r} has {n_clusters} distinct value(s); "
@@ -805,6 +957,7 @@ class _Iterate:
     beta: np.ndarray | None
     totals: _PassTotals
     deviance: float
+    clusters: _ClusterScores | None = None
 
 
 @dataclass
@@ -822,19 +975,24 @@ class _IrlsRun:
 
 
 def _run_irls(parts: Partitions, design: _Design, link: str, beta: np.ndarray | None,
-              maxiter: int, tol: float, started: float) -> _IrlsRun:
+              maxiter: int, tol: float, started: float, cluster: str | None = None) -> _IrlsRun:
     """Fisher scoring, then Newton steps, halved when needed (module docstring, "Convergence").
 
     Returns at convergence, after ``maxiter`` updates, or - with ``stop_reason`` - when no
-    acceptable step can be found; it never raises on a numerical breakdown.
+    acceptable step can be found; it never raises on a numerical breakdown. With ``cluster``,
+    a pass whose full step is already below ``tol`` - the pass that will most likely show
+    convergence - also sums the cluster scores, which saves the separate cluster pass.
     """
     run = _IrlsRun()
     accepted = None  # the last _Iterate whose deviance was acceptable
     halvings = 0  # of the current step
     while True:
-        totals, _ = _stream_pass(parts, design, link, beta, ranges=run.passes == 0)
+        likely_last = (cluster is not None and accepted is not None and halvings == 0
+                       and _step_size(beta, accepted.beta) < tol)
+        totals, clusters = _stream_pass(parts, design, link, beta, ranges=run.passes == 0,
+                                        cluster=cluster if likely_last else None)
         run.passes += 1
-        current = _Iterate(beta, totals, -2.0 * totals.loglik)
+        current = _Iterate(beta, totals, -2.0 * totals.loglik, clusters)
         if run.passes == 1:
             _check_rank(totals.crossproduct, design.terms)
             run.column_range = totals.column_max - totals.column_min
@@ -896,10 +1054,13 @@ def _acceptable(current: _Iterate, accepted: _Iterate | None, tol: float) -> boo
             or (current.deviance - accepted.deviance) / (abs(current.deviance) + 0.1) <= tol)
 
 
+def _step_size(beta: np.ndarray, previous: np.ndarray) -> float:
+    return float(np.max(np.abs(beta - previous) / (np.abs(beta) + 1.0)))
+
+
 def _converged(current: _Iterate, previous: _Iterate, tol: float) -> bool:
     deviance_change = abs(current.deviance - previous.deviance) / (abs(current.deviance) + 0.1)
-    step = np.max(np.abs(current.beta - previous.beta) / (np.abs(current.beta) + 1.0))
-    return deviance_change < tol and step < tol
+    return deviance_change < tol and _step_size(current.beta, previous.beta) < tol
 
 
 def _diagnose(run: _IrlsRun, maxiter: int, totals: _PassTotals, beta: np.ndarray,
