@@ -18,6 +18,7 @@ Python loop over subjects.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -315,31 +316,29 @@ def logrank_test(df: pd.DataFrame, duration: str = "time", event: str = "default
 class _CoxData:
     """The fitted data, sorted by (stratum, time, event) and aggregated per distinct time.
 
-    Sorting once makes every (stratum, time, event) cell a contiguous block of rows, so each
+    Sorting once makes every (stratum, time, event) cell a contiguous run of subjects, so each
     Newton step needs one small, cache-resident matrix product per cell instead of a loop
     over subjects: ``[1, x]' diag(w exp(xb)) [1, x]`` holds all three moment sums at once.
     Covariates are centred at their weighted means, indicator columns excepted (as R does),
     which keeps ``exp(xb)`` well scaled and leaves the partial likelihood unchanged.
     """
 
-    augmented: np.ndarray         # (n, 1 + p) sorted rows of [1, centred covariates]
+    augmented: np.ndarray         # (1 + p, n) a row of ones, then the centred covariates
     means: np.ndarray             # (p,) centring point removed from the covariates
-    time: np.ndarray              # (n,) durations, sorted
-    event: np.ndarray             # (n,) bool
     weight: np.ndarray            # (n,) case weights
-    stratum: np.ndarray           # (n,) stratum code
+    unit_weights: bool            # every case weight is 1 (weight need not be multiplied in)
     cluster: np.ndarray | None    # (n,) cluster code, or None
     names: list[str]              # coefficient names
     stratum_labels: list
     cell_bounds: np.ndarray       # (cells + 1,) row boundaries of (stratum, time, event) cells
     block_bounds: np.ndarray      # row boundaries of the blocks cells are cut into
     cell_first_block: np.ndarray  # (cells,) index of each cell's first block
+    null_block_moments: np.ndarray  # (blocks, 1 + p, 1 + p) each block's moments at beta = 0
     cell_group: np.ndarray        # (cells,) index of the cell's (stratum, time) group
     cell_is_event: np.ndarray     # (cells,) bool
     group_stratum: np.ndarray     # (groups,) stratum code of each (stratum, time) group
     group_time: np.ndarray        # (groups,) its time
     stratum_bounds: np.ndarray    # (strata + 1,) group boundaries of each stratum
-    row_group: np.ndarray         # (n,) group of each sorted row
     event_groups: np.ndarray      # (J,) groups holding at least one event
     deaths: np.ndarray            # (J,) number of events in each event group
     dead_weight: np.ndarray       # (J,) sum of case weights of those events
@@ -350,7 +349,32 @@ class _CoxData:
     @property
     def X(self) -> np.ndarray:
         """(n, p) centred covariates, sorted."""
-        return self.augmented[:, 1:]
+        return self.augmented[1:].T
+
+    # Per-row values are constant within cells. The fit itself never needs them, so they are
+    # expanded from the cells only when residuals or cox_zph ask, keeping them out of the fit.
+    def _per_row(self, cell_values: np.ndarray) -> np.ndarray:
+        return np.repeat(cell_values, np.diff(self.cell_bounds))
+
+    @functools.cached_property
+    def time(self) -> np.ndarray:
+        """(n,) durations, sorted."""
+        return self._per_row(self.group_time[self.cell_group])
+
+    @functools.cached_property
+    def event(self) -> np.ndarray:
+        """(n,) bool event indicators, sorted."""
+        return self._per_row(self.cell_is_event)
+
+    @functools.cached_property
+    def stratum(self) -> np.ndarray:
+        """(n,) stratum code of each sorted row."""
+        return self._per_row(self.group_stratum[self.cell_group])
+
+    @functools.cached_property
+    def row_group(self) -> np.ndarray:
+        """(n,) (stratum, time) group of each sorted row."""
+        return self._per_row(self.cell_group)
 
 
 @dataclass
@@ -373,8 +397,13 @@ class _CoxSums:
 
 
 def _design_matrix(df: pd.DataFrame, formula_or_columns: str | Sequence[str]
-                   ) -> tuple[np.ndarray, list[str], dict[str, list[str]], str]:
-    """Covariate matrix, coefficient names, term -> coefficients, and a formula label."""
+                   ) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, list[str]], str]:
+    """Covariate matrix, which of its columns are indicators (values in {-1, 0, 1}),
+    coefficient names, term -> coefficients, and a formula label.
+
+    The matrix is row-major, so that sorting gathers whole rows (each one cache line) rather
+    than p scattered values; the indicator check reads each column while it is contiguous.
+    """
     if isinstance(formula_or_columns, str):
         import patsy  # statsmodels' formula engine; imported late as only formulas need it
 
@@ -393,19 +422,27 @@ def _design_matrix(df: pd.DataFrame, formula_or_columns: str | Sequence[str]
         design = design.drop(columns="Intercept", errors="ignore")
         if design.shape[1] == 0:
             raise ValueError(f"formula {formula!r} has no covariates")
-        # column-major: per-covariate passes (means, ranges, sorting) read contiguous memory
-        values = np.asfortranarray(design.to_numpy(dtype=float))
+        values = design.to_numpy(dtype=float)
         bad = ~np.isfinite(values).all(axis=0)
         if bad.any():
             raise ValueError(f"covariate(s) {list(design.columns[bad])} have infinite values")
-        return values, list(design.columns), term_columns, formula
+        indicator = np.array([_is_indicator(values[:, k]) for k in range(values.shape[1])])
+        return (np.ascontiguousarray(values), indicator, list(design.columns), term_columns,
+                formula)
     columns = _as_column_list(formula_or_columns)
     if not columns:
         raise ValueError("no covariates given: pass a formula or a non-empty list of columns")
-    values = np.empty((len(df), len(columns)), order="F")
-    for k, column in enumerate(columns):
-        values[:, k] = _numeric_column(df, column, "covariate")
-    return values, columns, {column: [column] for column in columns}, " + ".join(columns)
+    column_values = [_numeric_column(df, column, "covariate") for column in columns]
+    indicator = np.array([_is_indicator(one_column) for one_column in column_values])
+    values = np.empty((len(df), len(columns)))
+    # filled a slab of rows at a time, so that each slab stays in cache while every column
+    # is written into it (column by column over all rows would stream the matrix p times)
+    slab_rows = 32_768
+    for lo in range(0, len(df), slab_rows):
+        for k, one_column in enumerate(column_values):
+            values[lo:lo + slab_rows, k] = one_column[lo:lo + slab_rows]
+    return (values, indicator, columns, {column: [column] for column in columns},
+            " + ".join(columns))
 
 
 def _check_full_rank(moments: np.ndarray, names: list[str]) -> None:
@@ -446,8 +483,18 @@ def _time_codes(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(distinct, dtype=float)
 
 
-def _prepare_cox_data(X: np.ndarray, names: list[str], time: np.ndarray, event: np.ndarray,
-                      weight: np.ndarray, stratum: np.ndarray, stratum_labels: list,
+def _is_indicator(values: np.ndarray) -> bool:
+    """Are all values in {-1, 0, 1}? A continuous column usually fails on its first few
+    rows, so those are checked before the whole column."""
+    def in_unit_set(part: np.ndarray) -> bool:
+        magnitude = np.abs(part)
+        return np.count_nonzero(magnitude == 0) + np.count_nonzero(magnitude == 1) == len(part)
+    return in_unit_set(values[:256]) and in_unit_set(values)
+
+
+def _prepare_cox_data(X: np.ndarray, indicator: np.ndarray, names: list[str],
+                      time: np.ndarray, event: np.ndarray, weight: np.ndarray,
+                      stratum: np.ndarray, stratum_labels: list,
                       cluster: np.ndarray | None, ties: str) -> _CoxData:
     """Sort, centre and index the data once; everything that does not depend on beta."""
     n = len(time)
@@ -459,20 +506,16 @@ def _prepare_cox_data(X: np.ndarray, names: list[str], time: np.ndarray, event: 
     order = np.argsort(key, kind="stable")
     key = key[order]
 
-    means = weight @ X / weight.sum()
+    unit_weights = bool((weight == 1).all())
+    # Summed in slices too small for OpenBLAS to thread: a threaded call leaves its workers
+    # spinning, burning the other core through the rest of the fit for no gain in time.
+    slice_rows = 65_536
+    means = sum(weight[lo:lo + slice_rows] @ X[lo:lo + slice_rows]
+                for lo in range(0, n, slice_rows)) / weight.sum()
     # R leaves indicator columns (values in {-1, 0, 1}) uncentred, so that the baseline hazard
     # is at the reference level of every factor and the mean of every other covariate
-    for column in np.flatnonzero((X.min(axis=0) >= -1) & (X.max(axis=0) <= 1)):
-        values = X[:, column]
-        if ((values == 0) | (values == 1) | (values == -1)).all():
-            means[column] = 0.0
-    # row-major, so that each cell's rows are one contiguous block for the per-cell products
-    augmented = np.empty((n, X.shape[1] + 1))
-    augmented[:, 0] = 1.0
-    for k in range(X.shape[1]):
-        np.subtract(X[:, k].take(order), means[k], out=augmented[:, k + 1])
-    X = augmented[:, 1:]
-    weight = weight.take(order)
+    means[indicator] = 0.0
+    weight = np.ones(n) if unit_weights else weight.take(order)
 
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     cell_bounds = np.r_[starts, n]
@@ -485,16 +528,27 @@ def _prepare_cox_data(X: np.ndarray, names: list[str], time: np.ndarray, event: 
     group_stratum = group_key // n_times
     group_time = distinct_times[group_key % n_times]
     stratum_bounds = np.searchsorted(group_stratum, np.arange(len(stratum_labels) + 1))
-    cell_size = np.diff(cell_bounds)
-    row_group = np.repeat(cell_group, cell_size)
-    # sorted per-row values are constant within cells: repeat them rather than gather
-    event = np.repeat(cell_is_event, cell_size)
     # Cells are cut into blocks of at most _BLOCK_ROWS rows: each block's product then stays
     # in cache and below the size at which OpenBLAS spends threads on a 7x7 result.
     blocks_per_cell = -(-np.diff(cell_bounds) // _BLOCK_ROWS)
     cell_first_block = np.cumsum(blocks_per_cell) - blocks_per_cell
     block_bounds = np.r_[np.repeat(cell_bounds[:-1], blocks_per_cell) + _BLOCK_ROWS * (
         np.arange(blocks_per_cell.sum()) - np.repeat(cell_first_block, blocks_per_cell)), n]
+
+    # One row per covariate, so that scaling a block by its risk scores runs along
+    # contiguous memory. Whole rows of X are gathered a block at a time and, while the block
+    # is in cache, centred, transposed and multiplied out into the null model's moments
+    # (beta = 0: the risk scores are the weights), sparing the first Newton step a pass.
+    augmented = np.empty((X.shape[1] + 1, n))
+    augmented[0] = 1.0
+    null_block_moments = np.empty((len(block_bounds) - 1,) + (X.shape[1] + 1,) * 2)
+    for block, (lo, hi) in enumerate(zip(block_bounds[:-1].tolist(),
+                                         block_bounds[1:].tolist())):
+        columns = augmented[:, lo:hi]
+        np.subtract(X.take(order[lo:hi], axis=0).T, means[:, None], out=columns[1:])
+        weighted = columns if unit_weights else columns * weight[lo:hi]
+        np.matmul(weighted, columns.T, out=null_block_moments[block])
+    X = augmented[1:].T
 
     event_cells = np.flatnonzero(cell_is_event)
     event_groups = cell_group[event_cells]
@@ -516,12 +570,12 @@ def _prepare_cox_data(X: np.ndarray, names: list[str], time: np.ndarray, event: 
 
     return _CoxData(
         augmented=augmented, means=means, block_bounds=block_bounds,
-        cell_first_block=cell_first_block, time=np.repeat(group_time[cell_group], cell_size),
-        event=event, weight=weight, stratum=np.repeat(group_stratum[cell_group], cell_size),
+        cell_first_block=cell_first_block, null_block_moments=null_block_moments,
+        weight=weight, unit_weights=unit_weights,
         cluster=None if cluster is None else cluster.take(order),
         names=names, stratum_labels=stratum_labels, cell_bounds=cell_bounds,
         cell_group=cell_group, cell_is_event=cell_is_event, group_stratum=group_stratum,
-        group_time=group_time, stratum_bounds=stratum_bounds, row_group=row_group,
+        group_time=group_time, stratum_bounds=stratum_bounds,
         event_groups=event_groups, deaths=deaths, dead_weight=dead_weight,
         dead_weighted_x=dead_weighted_x, tie_starts=tie_starts, tie_fraction=tie_fraction)
 
@@ -554,13 +608,17 @@ def _cox_sums(data: _CoxData, beta: np.ndarray) -> _CoxSums:
     """
     augmented, weight, bounds = data.augmented, data.weight, data.block_bounds
     p = len(beta)
-    block_moments = np.empty((len(bounds) - 1, p + 1, p + 1))
-    with np.errstate(over="ignore"):
-        for block, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
-            rows = augmented[lo:hi]
-            weighted_risk = np.exp(rows[:, 1:] @ beta)
-            weighted_risk *= weight[lo:hi]
-            block_moments[block] = (rows * weighted_risk[:, None]).T @ rows
+    if not beta.any():  # the null model's moments were made while gathering the data
+        block_moments = data.null_block_moments
+    else:
+        block_moments = np.empty((len(bounds) - 1, p + 1, p + 1))
+        with np.errstate(over="ignore"):
+            for block, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
+                columns = augmented[:, lo:hi]
+                weighted_risk = np.exp(beta @ columns[1:])
+                if not data.unit_weights:
+                    weighted_risk *= weight[lo:hi]
+                np.matmul(columns * weighted_risk, columns.T, out=block_moments[block])
     cell_moments = np.add.reduceat(block_moments, data.cell_first_block, axis=0)
     cell0, cell1, cell2 = cell_moments[:, 0, 0], cell_moments[:, 0, 1:], cell_moments[:, 1:, 1:]
 
@@ -746,7 +804,7 @@ def fit_cox(df: pd.DataFrame, formula_or_columns: str | Sequence[str],
 
     Estimates match R's ``coxph`` (same centring, tie handling, convergence rule and robust
     variance). The work is done per (stratum, distinct time), so a million monthly loans with
-    six covariates fit in about 0.3 s (benchmarks/bench_cox.py). A formula goes through
+    six covariates fit in about 0.15 s (benchmarks/bench_cox.py). A formula goes through
     patsy, which adds a few seconds at that size; a list of columns does not.
 
     Parameters
@@ -812,7 +870,7 @@ def fit_cox(df: pd.DataFrame, formula_or_columns: str | Sequence[str],
         raise ValueError("the data has no rows")
     durations = _duration_column(df, duration)
     events = _event_column(df, event)
-    X, names, term_columns, formula = _design_matrix(df, formula_or_columns)
+    X, indicator, names, term_columns, formula = _design_matrix(df, formula_or_columns)
     if weights is None:
         case_weights = np.ones(len(df))
         whole_weights = True
@@ -833,7 +891,7 @@ def fit_cox(df: pd.DataFrame, formula_or_columns: str | Sequence[str],
     if not events.any():
         raise ValueError(f"column '{event}' has no events; a Cox model needs some")
 
-    data = _prepare_cox_data(X, names, durations, events, case_weights, stratum,
+    data = _prepare_cox_data(X, indicator, names, durations, events, case_weights, stratum,
                              stratum_labels, cluster_codes, ties)
     null_sums = _cox_sums(data, np.zeros(len(names)))
     _check_full_rank(null_sums.moments, names)
