@@ -33,7 +33,7 @@ from overdue.models.competing import fit_fine_gray
 
 ROOT = Path(__file__).resolve().parents[1]
 FEATURES = ROOT / "data" / "processed" / "features.parquet"
-RAW_LENDINGCLUB = Path(os.environ.get("OVERDUE_LENDINGCLUB_RDA", "/work/shared/data/lendingclub"))
+RAW_LENDINGCLUB = Path(os.environ.get("OVERDUE_LENDINGCLUB_RDA", ROOT / "data" / "raw" / "lendingclub"))
 RESULTS = ROOT / "benchmarks" / "results" / "finegray.jsonl"
 FORMULA = "C(purpose) + fico + dti + log_income + int_rate + C(term)"
 
