@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine_description  # noqa: E402
+from common import append, machine_description  # noqa: E402
 from overdue.models.survival import fit_cox
 
 RESULTS = Path(__file__).parent / "results" / "cox.jsonl"
@@ -219,10 +218,7 @@ def main() -> None:
 
     record["estimates_ours"] = dict(zip(COVARIATES, np.round(ours_beta, 8).tolist()))
     if not args.no_record:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        with RESULTS.open("a") as handle:
-            handle.write(json.dumps(record) + "\n")
-        print(f"appended to {RESULTS}")
+        print(f"appended to {append(RESULTS, record)}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -37,7 +36,7 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import DEFAULT_FRED, PeakMemory  # noqa: E402
-from common import machine_description  # noqa: E402
+from common import append, machine_description  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "dask.jsonl"
@@ -155,10 +154,7 @@ def main() -> None:
           f"{max(main_run['worker_peak_rss_gb']):.2f} GB vs {max(peer['worker_peak_rss_gb']):.2f} GB "
           f"at {peer['n_loans']:,} loans (ratio {ratios['worker_peak_memory']}, "
           f"size ratio {ratios['loans']}, time ratio {ratios['build_time']})")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a") as out:
-        out.write(json.dumps(record) + "\n")
-    print(f"appended to {RESULTS.relative_to(ROOT)}")
+    print(f"appended to {append(RESULTS, record).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

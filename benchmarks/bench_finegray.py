@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import subprocess
 import tempfile
@@ -28,7 +27,7 @@ import pandas as pd
 import patsy
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine_description  # noqa: E402
+from common import append, machine_description  # noqa: E402
 from overdue.models.competing import fit_fine_gray
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,9 +152,7 @@ def main() -> None:
     print(f"ours: {min(ours_seconds):.3f} s (best of {args.repeats})   crr: {crr_seconds:.1f} s   "
           f"ratio crr/ours: {record['speedup_crr_over_ours']}x")
     print(f"max relative difference: coefficients {coef_rel.max():.2e}, SEs {se_rel.max():.2e}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a") as handle:
-        handle.write(json.dumps(record) + "\n")
+    append(RESULTS, record)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import multiprocessing
 import os
 import shutil
@@ -33,7 +32,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine_description  # noqa: E402
+from common import append, machine_description  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "irls.jsonl"
@@ -303,10 +302,7 @@ def main() -> None:
                                                                  "passes")},
                 **ratios, **agreement}
         record["machine"] = {**machine_description(), "load_average_at_start": load_average}
-        args.results.parent.mkdir(parents=True, exist_ok=True)
-        with args.results.open("a") as handle:
-            handle.write(json.dumps(record, default=float) + "\n")
-        print(f"appended to {args.results}")
+        print(f"appended to {append(args.results, record)}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -51,7 +51,7 @@ import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine_description  # noqa: E402
+from common import append, machine_description  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "scale.jsonl"
@@ -231,10 +231,7 @@ def main() -> None:
           f"{main_run['total_seconds']:.0f} s, peak {main_run['peak_rss_gb']:.2f} GB "
           f"(peer x{size_ratio:.0f} smaller: time ratio {ratios['time']}, memory ratio {ratios['peak_memory']})")
     print(f"hazard vs truth: {main_run['hazard_vs_truth']}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a") as out:
-        out.write(json.dumps(record) + "\n")
-    print(f"appended to {RESULTS.relative_to(ROOT)}")
+    print(f"appended to {append(RESULTS, record).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

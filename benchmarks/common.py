@@ -37,11 +37,17 @@ def machine_description() -> dict:
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
+def append(path: str | os.PathLike, entry: dict) -> Path:
+    """Append one JSON line to a results file (creating its folder) and return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        # numpy scalars become numbers, anything else its text
+        handle.write(json.dumps(entry, default=lambda v: v.item() if hasattr(v, "item") else str(v)) + "\n")
+    return path
+
+
 def record(name: str, figures: dict, machine: dict | None = None) -> Path:
     """Append ``figures`` with the machine description to ``benchmarks/results/<name>.jsonl``."""
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.jsonl"
-    with open(path, "a") as handle:
-        handle.write(json.dumps({"benchmark": name, **figures, "machine": machine or machine_description()},
-                                default=str) + "\n")
-    return path
+    return append(RESULTS / f"{name}.jsonl",
+                  {"benchmark": name, **figures, "machine": machine or machine_description()})

@@ -84,7 +84,6 @@ def test_credit_features_by_hand():
     assert f["sub_grade_code"].tolist() == [19.0, 8.0, 8.0]
     assert f["emp_years"].iloc[1:].tolist() == [0.0, 10.0] and np.isnan(f["emp_years"].iloc[0])
     assert f["emp_missing"].tolist() == [1, 0, 0]
-    assert f["emp_years_filled"].tolist() == [0.0, 0.0, 10.0]
     assert f["home_ownership"].tolist() == ["OTHER", "RENT", "RENT"]
     assert f["log_income"].iloc[0] == pytest.approx(np.log(48000)) and np.isnan(f["log_income"].iloc[2])
     assert f["credit_history_years"].iloc[0] == pytest.approx(9.5)      # 2000-07 to 2010-01

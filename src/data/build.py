@@ -71,19 +71,15 @@ def build(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = 
     tables = {"loans": loans, "macro": macro}
     tables |= derive_features(tables["loans"], tables["macro"], macro_lag=macro_lag,
                               macro_source=str(Path(raw_dir) / "fred"), **outcome_options)
-    write_tables(tables, out_dir)
-    with exclusive_lock(out_dir):
-        if truth is not None:
-            with atomic_path(Path(out_dir) / "truth.json") as tmp:
-                tmp.write_text(json.dumps(truth, indent=1) + "\n")
-        else:   # a truth left from a synthetic build would not describe these loans
-            (Path(out_dir) / "truth.json").unlink(missing_ok=True)
+    write_tables(tables, out_dir, truth)
     return tables
 
 
-def write_tables(tables: dict[str, pd.DataFrame | None], out_dir: str | os.PathLike) -> None:
-    """Write each table as ``<name>.parquet`` atomically, holding the folder's lock; a table that
-    is None is removed, since one left from other data would not match the rest."""
+def write_tables(tables: dict[str, pd.DataFrame | None], out_dir: str | os.PathLike,
+                 truth: dict | None = None) -> None:
+    """Write each table as ``<name>.parquet`` and the synthetic truth as ``truth.json``, each
+    atomically, all under the folder's lock. A table (or truth) that is None is removed, since one
+    left from other data would not describe these loans."""
     out_dir = Path(out_dir)
     with exclusive_lock(out_dir):   # one writer at a time; a killed one leaves no stale lock
         remove_stale_temporaries(out_dir)
@@ -92,3 +88,8 @@ def write_tables(tables: dict[str, pd.DataFrame | None], out_dir: str | os.PathL
                 (out_dir / f"{name}.parquet").unlink(missing_ok=True)
             else:
                 write_parquet_atomic(frame, out_dir / f"{name}.parquet")
+        if truth is None:
+            (out_dir / "truth.json").unlink(missing_ok=True)
+        else:
+            with atomic_path(out_dir / "truth.json") as tmp:
+                tmp.write_text(json.dumps(truth, indent=1) + "\n")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from overdue.data.mapping import LoanFileMapping
 from overdue.data.schemas import LOAN_COLUMNS, coerce_loan_types, validate_loans
 from overdue.errors import DataError
 
@@ -180,8 +181,6 @@ def read_loans_csv(path: str | os.PathLike, mapping=None) -> pd.DataFrame:
     --------
     >>> loans = read_loans_csv("tests/fixtures/lendingclub_export.csv")  # doctest: +SKIP
     """
-    from overdue.data.mapping import LoanFileMapping
-
     mapping = mapping or LoanFileMapping()
     delimiter = mapping.delimiter
     path = Path(path)

@@ -91,12 +91,6 @@ def emp_missing(loans, context):
     return employment_years(loans["emp_length"]).isna().astype("int64")
 
 
-@feature("credit", "years", ["emp_length"])
-def emp_years_filled(loans, context):
-    """Employment length in years with 0 where not reported; use together with emp_missing."""
-    return employment_years(loans["emp_length"]).fillna(0.0)
-
-
 @feature("credit", "category", ["home_ownership"])
 def home_ownership(loans, context):
     """Home ownership: RENT, MORTGAGE, OWN, or OTHER (OTHER and NONE merged; too few to estimate apart)."""
