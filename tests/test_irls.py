@@ -15,7 +15,8 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import special
 
-from overdue.models.irls import as_partitions, fit_glm_irls
+from overdue.data.partitions import as_partitions
+from overdue.models.irls import fit_glm_irls
 
 FORMULA = "y ~ x1 + x2 + C(grade)"
 GRADES = ["A", "B", "C", "D"]

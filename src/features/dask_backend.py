@@ -66,7 +66,7 @@ class PartitionedBuild:
     ----------
     features_dir, panel_dir : pathlib.Path
         Folders of parquet parts (read them with ``pd.read_parquet(folder)``, a
-        ``pyarrow.dataset`` or :func:`overdue.models.irls.as_partitions`).
+        ``pyarrow.dataset`` or :func:`overdue.data.partitions.as_partitions`).
     context : FeatureContext
         The shared context every partition was built with.
     n_loans, n_panel_rows, partitions : int

@@ -28,7 +28,8 @@ import pandas as pd
 import patsy
 from scipy import special
 
-from overdue.models.irls import LINKS, as_partitions, fit_glm_irls
+from overdue.data.partitions import as_partitions
+from overdue.models.irls import LINKS, fit_glm_irls
 from overdue.models.result import FitResult
 
 __all__ = ["fit_discrete_hazard", "baseline_levels", "BASELINE_FORMS"]
@@ -132,7 +133,7 @@ def fit_discrete_hazard(panel, formula_rhs: str, *, link: str = "cloglog",
     panel : DataFrame, parquet path, pyarrow Dataset, dask DataFrame, list of DataFrame, callable
         The loan-month panel (DESIGN.md). A DataFrame is checked for duplicate loan-months and
         for events before a loan's last month; partitioned input is streamed, never loaded
-        whole (see :func:`overdue.models.irls.as_partitions`), and only its 0/1 response and
+        whole (see :func:`overdue.data.partitions.as_partitions`), and only its 0/1 response and
         months are checked.
     formula_rhs : str
         Covariates, patsy syntax, e.g. ``"fico_z + state_unemp_tv + C(grade)"``. Use ``"1"``
