@@ -86,3 +86,26 @@ def smoke_run(processed_dir, raw_dir, tmp_path_factory):
     run_dir = run_report(ROOT / "configs" / "smoke.yaml",
                          {"data_dir": str(processed_dir), "raw_dir": str(raw_dir)}, root=root, echo=lambda *_: None)
     return root, run_dir
+
+
+def pytest_addoption(parser):
+    parser.addoption("--study-output", default=None, metavar="DIR",
+                     help="where slow statistical studies write their records (default: a "
+                          "temporary folder; `make reference` writes them to tests/reference)")
+
+
+@pytest.fixture
+def study_output(request, tmp_path):
+    """Folder a slow study writes its record into: ``--study-output DIR`` (sub-folder per
+    reference set, as under tests/reference), else a temporary folder, so a test run never
+    overwrites the committed references.
+
+    Use as ``study_output("survival") / "coverage_study.json"``."""
+    chosen = request.config.getoption("--study-output")
+
+    def folder(reference_set: str) -> Path:
+        path = (Path(chosen) if chosen else tmp_path) / reference_set
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    return folder

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from overdue.models import attribution, logit, specs
+from overdue.models import assessment, attribution, logit, specs, validation
 
 REFERENCE = Path(__file__).parent / "reference" / "logit"
 _spec = importlib.util.spec_from_file_location("logit_fixture", REFERENCE / "make_fixture.py")
@@ -75,8 +75,8 @@ def test_subset_logliks_match_r(shapley):
 
 def test_subset_fits_match_statsmodels(loans, shapley):
     for families in [("credit",), ("purpose", "underwriting"), ("credit", "macro", "purpose")]:
-        formula = specs.formula(families, family_terms=FIXTURE_FAMILIES)
-        reference = smf.logit(formula, loans).fit(disp=0)
+        rhs = specs.rhs(families, family_terms=FIXTURE_FAMILIES)
+        reference = smf.logit(f"defaulted ~ {rhs}", loans).fit(disp=0)
         label = "+".join(f for f in FIXTURE_FAMILIES if f in families)
         assert shapley.subsets.loc[label, "loglik"] == pytest.approx(reference.llf, rel=1e-10)
         assert shapley.subsets.loc[label, "pseudo_r2"] == pytest.approx(reference.prsquared,
@@ -89,7 +89,7 @@ def test_subset_fits_match_statsmodels(loans, shapley):
 
 
 def test_shares_add_up_to_the_full_pseudo_r2_exactly(loans, shapley):
-    full = logit.fit_logit(loans, specs.formula(FIXTURE_FAMILIES, family_terms=FIXTURE_FAMILIES))
+    full = logit.fit_logit(loans, specs.rhs(FIXTURE_FAMILIES, family_terms=FIXTURE_FAMILIES))
     assert shapley.table["shapley"].sum() == pytest.approx(shapley.full_r2, abs=1e-14)
     assert shapley.full_r2 == pytest.approx(full.extra["pseudo_r2"], rel=1e-9)
     assert shapley.table["share"].sum() == pytest.approx(1.0, abs=1e-12)
@@ -169,10 +169,10 @@ def test_fast_fit_reaches_the_supremum_under_separation():
 
 def test_drop_one_lr_matches_separate_fits(loans):
     table = attribution.drop_one_lr(loans, FIXTURE_FAMILIES, cluster="addr_state")
-    full = logit.fit_logit(loans, specs.formula(FIXTURE_FAMILIES, family_terms=FIXTURE_FAMILIES),
+    full = logit.fit_logit(loans, specs.rhs(FIXTURE_FAMILIES, family_terms=FIXTURE_FAMILIES),
                            cluster="addr_state")
     without_macro = logit.fit_logit(
-        loans, specs.formula(["credit", "purpose", "underwriting"], family_terms=FIXTURE_FAMILIES))
+        loans, specs.rhs(["credit", "purpose", "underwriting"], family_terms=FIXTURE_FAMILIES))
     test = logit.lr_test(without_macro, full)
     assert table.loc["macro", "lr_stat"] == pytest.approx(test.statistic, rel=1e-10)
     assert table.loc["macro", "df"] == 2 and table.loc["underwriting", "df"] == 3
@@ -185,13 +185,13 @@ def test_drop_one_lr_matches_separate_fits(loans):
 
 def test_drop_one_auc_pairs_full_and_reduced_scores(loans):
     table = attribution.drop_one_auc(loans, FIXTURE_FAMILIES, cutoff="2010-12")
-    full = logit.out_of_time_auc(
-        loans, specs.formula(FIXTURE_FAMILIES, family_terms=FIXTURE_FAMILIES), "2010-12")
-    reduced = logit.out_of_time_auc(
-        loans, specs.formula(["purpose", "macro", "underwriting"], family_terms=FIXTURE_FAMILIES),
-        "2010-12")
-    difference = logit.compare_auc_delong(full.y, full.p, reduced.p)
-    assert table.loc["credit", "delta_auc"] == pytest.approx(difference.difference, rel=1e-12)
+    full = validation.out_of_time_auc(
+        loans, specs.rhs(FIXTURE_FAMILIES, family_terms=FIXTURE_FAMILIES), cutoff="2010-12")
+    reduced = validation.out_of_time_auc(
+        loans, specs.rhs(["purpose", "macro", "underwriting"], family_terms=FIXTURE_FAMILIES),
+        cutoff="2010-12")
+    difference = assessment.compare_auc_delong(full.y, full.p, reduced.p)
+    assert table.loc["credit", "delta_auc"] == pytest.approx(difference.estimate, rel=1e-12)
     assert table.loc["credit", "se"] == pytest.approx(difference.se, rel=1e-12)
     assert table.loc["credit", "ci_lower"] > 0.05  # credit carries most of the signal
     assert (table["auc_full"] == full.auc.auc).all()
@@ -221,6 +221,6 @@ def test_missing_values_raise_instead_of_changing_the_sample(loans):
     holes = loans.assign(dti=loans["dti"].where(loans.index > 5))
     with pytest.raises(ValueError, match="complete_cases"):
         attribution.shapley_pseudo_r2(holes, FIXTURE_FAMILIES, n_boot=0)
-    complete = specs.complete_cases(holes, specs.formula(FIXTURE_FAMILIES,
+    complete = specs.complete_cases(holes, specs.rhs(FIXTURE_FAMILIES,
                                                          family_terms=FIXTURE_FAMILIES))
     assert attribution.shapley_pseudo_r2(complete, FIXTURE_FAMILIES, n_boot=0).n == len(loans) - 6

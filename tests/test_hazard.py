@@ -66,7 +66,7 @@ def test_recovers_true_coefficients_with_loan_clustered_errors(panel, monthly_fi
     fit = monthly_fit
     assert fit.model == "hazard_cloglog" and fit.ok
     assert fit.n == len(panel) and fit.events == panel["event_default"].sum() > 500
-    assert fit.extra["cov_type"] == "cluster" and fit.extra["n_loans"] == panel["id"].nunique()
+    assert fit.cov_type == "cluster" and fit.n_clusters == panel["id"].nunique()
     for term, truth in {"x": B_X, "unemp_c": B_U}.items():
         row = fit.summary.loc[term]
         assert row["ci_lower"] < truth < row["ci_upper"], (term, row)
@@ -171,7 +171,7 @@ def test_a_sparse_late_band_full_of_defaults_converges_to_statsmodels():
                                                   "baseline[25-28]", "fico", "dti"])
 
     fit = fit_discrete_hazard(panel, "fico + dti", baseline_form="bands", band_months=12)
-    assert fit.ok and fit.extra["halvings"] == 0
+    assert fit.ok and fit.step_halvings == 0
     np.testing.assert_allclose(fit.params, reference_params, rtol=0, atol=1e-8)
     np.testing.assert_allclose(fit.summary["se"], reference.bse, rtol=0, atol=1e-8)
     assert fit.params["baseline[25-28]"] > 3  # the survivors' band really is that risky
@@ -180,7 +180,7 @@ def test_a_sparse_late_band_full_of_defaults_converges_to_statsmodels():
     event_share_start = [np.log(-np.log1p(-share)), 0.0, 0.0, 0.0, 0.0]
     rescued = fit_discrete_hazard(panel, "fico + dti", baseline_form="bands", band_months=12,
                                   start_params=event_share_start)
-    assert rescued.ok and rescued.extra["halvings"] >= 3
+    assert rescued.ok and rescued.step_halvings >= 3
     np.testing.assert_allclose(rescued.params, reference_params, rtol=0, atol=1e-8)
 
 
@@ -194,7 +194,7 @@ def test_partitioned_parquet_panel_gives_the_in_memory_fit(panel, tmp_path):
     np.testing.assert_allclose(streamed.params, in_memory.params, rtol=0, atol=1e-10)
     np.testing.assert_allclose(streamed.summary["se"], in_memory.summary["se"], rtol=0,
                                atol=1e-10)
-    assert streamed.extra["n_loans"] == panel["id"].nunique()
+    assert streamed.n_clusters == panel["id"].nunique()
 
 
 def test_baseline_levels():
@@ -208,7 +208,7 @@ def test_baseline_levels():
 
 def test_bad_panels_name_the_problem(panel):
     small = panel[panel["id"] < "L00200"]
-    with pytest.raises(ValueError, match="no column 'event_default'"):
+    with pytest.raises(ValueError, match="column 'event_default' not found"):
         fit_discrete_hazard(small.drop(columns="event_default"), "x")
     with pytest.raises(ValueError, match="'event_default' must be 0/1"):
         fit_discrete_hazard(small.assign(event_default=small["event_default"] * 3), "x")

@@ -18,7 +18,8 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from overdue.models import logit, specs
+from overdue.models import assessment, logit, specs, validation
+from overdue.models.design import formula_variables
 
 REFERENCE = Path(__file__).parent / "reference" / "logit"
 _spec = importlib.util.spec_from_file_location("logit_fixture", REFERENCE / "make_fixture.py")
@@ -26,10 +27,10 @@ logit_fixture = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(logit_fixture)
 
 PURPOSE = "C(purpose_group, Treatment('refinancing'))"
-FORMULA = (f"defaulted ~ fico + dti + log_income + {PURPOSE} + state_unemp + gdp_growth_yoy"
-           " + meets_policy + C(grade)")
-WITHOUT_CREDIT = (f"defaulted ~ {PURPOSE} + state_unemp + gdp_growth_yoy + meets_policy"
-                  " + C(grade)")
+RHS = (f"fico + dti + log_income + {PURPOSE} + state_unemp + gdp_growth_yoy"
+       " + meets_policy + C(grade)")
+FORMULA = f"defaulted ~ {RHS}"  # for statsmodels
+WITHOUT_CREDIT = f"{PURPOSE} + state_unemp + gdp_growth_yoy + meets_policy + C(grade)"
 R_NAMES = {
     "(Intercept)": "Intercept", "purpose_groupbusiness": f"{PURPOSE}[T.business]",
     "purpose_groupconsumption": f"{PURPOSE}[T.consumption]", "gradeB": "C(grade)[T.B]",
@@ -58,12 +59,12 @@ def loans() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def fit(loans):
-    return logit.fit_logit(loans, FORMULA)
+    return logit.fit_logit(loans, RHS)
 
 
 @pytest.fixture(scope="module")
 def clustered_fit(loans):
-    return logit.fit_logit(loans, FORMULA, cluster="addr_state")
+    return logit.fit_logit(loans, RHS, cluster="addr_state")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,8 +78,8 @@ def test_estimates_and_loglik_match_r_glm(fit):
     np.testing.assert_allclose(summary["estimate"], reference["estimate"], rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(summary["se"], reference["se"], rtol=1e-5)
     assert fit.loglik == pytest.approx(fit_stats["loglik"], rel=1e-10)
-    assert fit.extra["llnull"] == pytest.approx(fit_stats["null_loglik"], rel=1e-10)
-    assert fit.extra["aic"] == pytest.approx(fit_stats["aic"], rel=1e-10)
+    assert fit.loglik_null == pytest.approx(fit_stats["null_loglik"], rel=1e-10)
+    assert fit.aic == pytest.approx(fit_stats["aic"], rel=1e-10)
     assert fit.n == fit_stats["n"] and len(fit.summary) == fit_stats["k"]
     assert fit.converged and fit.ok
 
@@ -98,8 +99,8 @@ def test_cluster_robust_se_matches_r_sandwich(clustered_fit):
     reference = r_named(r_table("glm_coef.csv"))
     np.testing.assert_allclose(clustered_fit.summary.loc[reference.index, "se"],
                                reference["robust_se"], rtol=1e-5)
-    assert clustered_fit.extra["n_clusters"] == 40
-    assert clustered_fit.extra["cov_type"] == "cluster"
+    assert clustered_fit.n_clusters == 40
+    assert clustered_fit.cov_type == "cluster"
 
 
 def test_cluster_robust_se_matches_statsmodels_glm(loans, clustered_fit):
@@ -126,7 +127,7 @@ def test_cluster_robust_interval_coverage():
     for seed in range(replications):
         sample = logit_fixture.simulate(seed=1000 + seed)
         for kind, cluster in (("naive", None), ("cluster", "addr_state")):
-            row = logit.fit_logit(sample, FORMULA, cluster=cluster).summary.loc["state_unemp"]
+            row = logit.fit_logit(sample, RHS, cluster=cluster).summary.loc["state_unemp"]
             covered[kind] += row["ci_lower"] < TRUTH["state_unemp"] < row["ci_upper"]
     coverage = {kind: count / replications for kind, count in covered.items()}
     (REFERENCE / "coverage.json").write_text(json.dumps(
@@ -148,7 +149,7 @@ def test_ame_matches_r(fit):
 
 
 def test_ame_matches_numerical_derivative_and_level_contrast(loans, fit):
-    model = fit.extra["sm_result"]
+    model = fit._engine.sm_result
     h = 1e-4
     for column in ["dti", "state_unemp"]:
         up = model.predict(loans.assign(**{column: loans[column] + h}))
@@ -164,7 +165,7 @@ def test_ame_matches_numerical_derivative_and_level_contrast(loans, fit):
 
 def test_ame_agrees_with_statsmodels_for_continuous_and_binary_terms(clustered_fit):
     ours = logit.average_marginal_effects(clustered_fit)
-    theirs = clustered_fit.extra["sm_result"].get_margeff(dummy=True).summary_frame()
+    theirs = clustered_fit._engine.sm_result.get_margeff(dummy=True).summary_frame()
     for term in ["fico", "dti", "state_unemp", "meets_policy"]:
         assert ours.loc[term, "ame"] == pytest.approx(theirs.loc[term, "dy/dx"], rel=1e-8)
         assert ours.loc[term, "se"] == pytest.approx(theirs.loc[term, "Std. Err."], rel=1e-4)
@@ -193,7 +194,7 @@ def test_lr_test_refuses_different_samples_and_non_nested_models(loans, fit):
     with pytest.raises(ValueError, match="different loans"):
         logit.lr_test(other_sample, fit)
     non_nested = logit.fit_logit(loans.assign(dti_squared=loans["dti"] ** 2),
-                                 "defaulted ~ dti_squared")
+                                 "dti_squared")
     with pytest.raises(ValueError, match="not nested"):
         logit.lr_test(non_nested, fit)
 
@@ -201,7 +202,7 @@ def test_lr_test_refuses_different_samples_and_non_nested_models(loans, fit):
 def test_wald_test_matches_statsmodels_with_cluster_covariance(clustered_fit):
     test = logit.wald_test(clustered_fit, ["C(grade)", "state_unemp"])
     names = ["C(grade)[T.B]", "C(grade)[T.C]", "state_unemp"]
-    model = clustered_fit.extra["sm_result"]
+    model = clustered_fit._engine.sm_result
     restriction = np.zeros((3, len(model.params)))
     for row, name in enumerate(names):
         restriction[row, list(model.params.index).index(name)] = 1
@@ -239,7 +240,7 @@ def test_delong_hand_example_with_ties():
     event_placements = np.array([1, 1, 0.7, 0.7])
     non_event_placements = np.array([0.5, 0.75, 1, 1, 1])
     variance = event_placements.var(ddof=1) / 4 + non_event_placements.var(ddof=1) / 5
-    result = logit.auc_delong(y, score)
+    result = assessment.auc_delong(y, score)
     assert result.auc == pytest.approx(0.85, abs=1e-15)
     assert result.se == pytest.approx(np.sqrt(variance), rel=1e-12)
     assert variance == pytest.approx(0.09 / 3 / 4 + 0.2 / 4 / 5, rel=1e-12)
@@ -250,16 +251,16 @@ def test_delong_matches_r_placements_on_fixture(loans, fit):
     reference = r_table("delong.csv").iloc[0]
     without_credit = logit.fit_logit(loans, WITHOUT_CREDIT)
     y = loans["defaulted"].to_numpy()
-    p_full = fit.extra["sm_result"].predict()
-    p_reduced = without_credit.extra["sm_result"].predict()
-    aucs, covariance = logit.delong(y, p_full, p_reduced)
+    p_full = fit.predict()
+    p_reduced = without_credit.predict()
+    aucs, covariance = assessment.delong(y, p_full, p_reduced)
     assert aucs[0] == pytest.approx(reference["auc_full"], rel=1e-12)
     assert aucs[1] == pytest.approx(reference["auc_without_credit"], rel=1e-12)
     assert covariance[0, 0] == pytest.approx(reference["var_full"], rel=1e-8)
     assert covariance[0, 1] == pytest.approx(reference["cov"], rel=1e-8)
-    difference = logit.compare_auc_delong(y, p_full, p_reduced)
+    difference = assessment.compare_auc_delong(y, p_full, p_reduced)
     assert difference.se ** 2 == pytest.approx(reference["var_difference"], rel=1e-8)
-    assert difference.difference == pytest.approx(
+    assert difference.estimate == pytest.approx(
         reference["auc_full"] - reference["auc_without_credit"], rel=1e-10)
 
 
@@ -268,7 +269,7 @@ def test_delong_fast_algorithm_equals_definition_and_mann_whitney():
     y = rng.integers(0, 2, 400)
     a = np.round(rng.normal(size=400) + y, 1)  # rounding makes ties
     b = np.round(a + rng.normal(size=400), 1)
-    aucs, covariance = logit.delong(y, a, b)
+    aucs, covariance = assessment.delong(y, a, b)
     reference_aucs, reference_covariance = placement_delong(y, a, b)
     np.testing.assert_allclose(aucs, reference_aucs, rtol=1e-12)
     np.testing.assert_allclose(covariance, reference_covariance, rtol=1e-10)
@@ -280,19 +281,19 @@ def test_delong_variance_agrees_with_bootstrap():
     rng = np.random.default_rng(8)
     y = (rng.uniform(size=600) < 0.3).astype(int)
     score = rng.normal(size=600) + 0.8 * y
-    result = logit.auc_delong(y, score)
+    result = assessment.auc_delong(y, score)
     draws = rng.integers(0, 600, size=(2000, 600))
-    boot = [logit.delong(y[d], score[d])[0][0] for d in draws]
+    boot = [assessment.delong(y[d], score[d])[0][0] for d in draws]
     assert np.std(boot, ddof=1) / result.se == pytest.approx(1.0, abs=0.08)
 
 
 def test_delong_rejects_bad_input():
     with pytest.raises(ValueError, match="two events"):
-        logit.auc_delong([1, 0, 0], [0.3, 0.2, 0.1])
+        assessment.auc_delong([1, 0, 0], [0.3, 0.2, 0.1])
     with pytest.raises(ValueError, match="0/1"):
-        logit.auc_delong([2, 0, 1, 0], [0.3, 0.2, 0.1, 0.4])
+        assessment.auc_delong([2, 0, 1, 0], [0.3, 0.2, 0.1, 0.4])
     with pytest.raises(ValueError, match="missing or infinite"):
-        logit.auc_delong([1, 1, 0, 0], [0.3, np.nan, 0.1, 0.4])
+        assessment.auc_delong([1, 1, 0, 0], [0.3, np.nan, 0.1, 0.4])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,7 +302,7 @@ def test_delong_rejects_bad_input():
 
 def test_hosmer_lemeshow_matches_r(loans, fit):
     reference = r_table("hl.csv").iloc[0]
-    calibration = logit.calibration_table(loans["defaulted"], fit.extra["sm_result"].predict())
+    calibration = assessment.calibration_table(loans["defaulted"], fit.predict())
     assert calibration.statistic == pytest.approx(reference["statistic"], rel=1e-10)
     assert calibration.df == reference["df"]
     assert calibration.p == pytest.approx(reference["p"], rel=1e-8)
@@ -313,19 +314,19 @@ def test_hosmer_lemeshow_hand_case_and_validation_df():
     # Groups {0.1, 0.2}, {0.3, 0.6}, {0.7, 0.8}: O = 1, 0, 2; E = 0.3, 0.9, 1.5.
     y, p = [0, 1, 0, 0, 1, 1], [0.1, 0.2, 0.3, 0.6, 0.7, 0.8]
     expected = 0.49 / (0.3 * 0.85) + 0.81 / (0.9 * 0.55) + 0.25 / (1.5 * 0.25)
-    in_sample = logit.calibration_table(y, p, bins=3)
+    in_sample = assessment.calibration_table(y, p, bins=3)
     assert in_sample.statistic == pytest.approx(expected, rel=1e-12)
     assert in_sample.df == 1
     assert in_sample.p == pytest.approx(stats.chi2.sf(expected, 1), rel=1e-12)
-    assert logit.calibration_table(y, p, bins=3, in_sample=False).df == 3
+    assert assessment.calibration_table(y, p, bins=3, in_sample=False).df == 3
 
 
 def test_hosmer_lemeshow_detects_miscalibration():
     rng = np.random.default_rng(9)
     p = rng.uniform(0.02, 0.4, 5000)
     y = (rng.uniform(size=5000) < p).astype(int)
-    assert logit.calibration_table(y, p).p > 0.01
-    assert logit.calibration_table(y, np.clip(1.6 * p, 0, 0.99)).p < 1e-10
+    assert assessment.calibration_table(y, p).p > 0.01
+    assert assessment.calibration_table(y, np.clip(1.6 * p, 0, 0.99)).p < 1e-10
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +335,7 @@ def test_hosmer_lemeshow_detects_miscalibration():
 
 def test_perfect_separation_is_reported():
     toy = pd.DataFrame({"defaulted": [0] * 5 + [1] * 5, "fico": np.arange(10.0)})
-    result = logit.fit_logit(toy, "defaulted ~ fico")
+    result = logit.fit_logit(toy, "fico")
     assert not result.ok
     assert any("separation" in w for w in result.warnings)
     assert any("numerically 0 or 1" in w for w in result.warnings)
@@ -346,7 +347,7 @@ def test_quasi_complete_separation_through_a_factor_level_is_reported():
                         "purpose": rng.choice(["car", "wedding", "house"], 400, p=[.45, .45, .1])})
     toy["defaulted"] = (rng.uniform(size=400) < 0.3).astype(int)
     toy.loc[toy.purpose == "wedding", "defaulted"] = 0
-    result = logit.fit_logit(toy, "defaulted ~ fico + C(purpose)")
+    result = logit.fit_logit(toy, "fico + C(purpose)")
     separation = [w for w in result.warnings if w.startswith("quasi-complete")]
     assert len(separation) == 1 and "C(purpose)[T.wedding]=1" in separation[0]
     assert any("large standard error for C(purpose)[T.wedding]" in w for w in result.warnings)
@@ -358,7 +359,7 @@ def test_singular_newton_step_falls_back_to_bfgs_and_reports():
     toy = pd.DataFrame({"fico": rng.normal(size=30),
                         "grade": rng.choice(list("ABC"), 30, p=[0.45, 0.45, 0.1])})
     toy["defaulted"] = (toy["fico"] > 0).astype(int)  # separated: statsmodels' Newton fails
-    result = logit.fit_logit(toy, "defaulted ~ fico + C(grade)")
+    result = logit.fit_logit(toy, "fico + C(grade)")
     assert any(w.startswith("Newton-Raphson failed") for w in result.warnings)
     assert any("Hessian could not be inverted" in w for w in result.warnings)
     assert result.summary["se"].isna().all() and not result.ok
@@ -369,7 +370,7 @@ def test_few_clusters_and_collinearity_are_reported():
     toy = pd.DataFrame({"fico": rng.normal(size=500), "addr_state": rng.choice(["CA", "NY"], 500)})
     toy["int_rate"] = -toy["fico"] + rng.normal(0, 0.05, 500)
     toy["defaulted"] = (rng.uniform(size=500) < 0.3).astype(int)
-    result = logit.fit_logit(toy, "defaulted ~ fico + int_rate", cluster="addr_state")
+    result = logit.fit_logit(toy, "fico + int_rate", cluster="addr_state")
     assert any("only 2 clusters" in w for w in result.warnings)
     assert any("near-collinear" in w and "int_rate" in w for w in result.warnings)
     assert result.extra["vif"].loc["fico", "gvif"] > 100
@@ -380,33 +381,34 @@ def test_generalised_vif_of_a_factor_ignores_its_coding():
     toy = pd.DataFrame({"fico": rng.normal(size=800),
                         "grade": rng.choice(list("ABC"), 800, p=[0.02, 0.49, 0.49])})
     toy["defaulted"] = (rng.uniform(size=800) < 0.3).astype(int)
-    gvif = [logit.fit_logit(toy, f"defaulted ~ fico + C(grade, Treatment('{ref}'))")
+    gvif = [logit.fit_logit(toy, f"fico + C(grade, Treatment('{ref}'))")
             .extra["vif"].iloc[0]["gvif"] for ref in "AB"]
     assert gvif[0] == pytest.approx(gvif[1], rel=1e-8)
 
 
-@pytest.mark.parametrize("change, formula, cluster, message", [
-    (lambda d: d.assign(defaulted=d.defaulted * 2), "defaulted ~ fico", None,
+@pytest.mark.parametrize("change, rhs, cluster, message", [
+    (lambda d: d.assign(defaulted=d.defaulted * 2), "fico", None,
      "'defaulted' must be 0/1"),
-    (lambda d: d.assign(defaulted=0), "defaulted ~ fico", None, "single value"),
-    (lambda d: d, "defaulted ~ fico + dti", None, r"column\(s\) \['dti'\]"),
-    (lambda d: d.assign(fico=d.fico.where(d.index > 3)), "defaulted ~ fico", None, "'fico': 4"),
-    (lambda d: d.assign(fico2=2 * d.fico), "defaulted ~ fico + fico2", None, "fico2"),
-    (lambda d: d, "defaulted ~ fico", "addr_state", "cluster column 'addr_state'"),
-    (lambda d: d, "defaulted fico", None, "outcome ~ terms"),
+    (lambda d: d.assign(defaulted=0), "fico", None, "single value"),
+    (lambda d: d, "fico + dti", None, r"column\(s\) \['dti'\]"),
+    (lambda d: d.assign(fico=d.fico.where(d.index > 3)), "fico", None, "'fico': 4"),
+    (lambda d: d.assign(fico2=2 * d.fico), "fico + fico2", None, "fico2"),
+    (lambda d: d, "fico", "addr_state", "cluster column 'addr_state'"),
+    (lambda d: d, "defaulted fico", None, "does not parse"),
+    (lambda d: d, "defaulted ~ fico", None, "right-hand side"),
 ])
-def test_bad_input_raises_naming_the_problem(change, formula, cluster, message):
+def test_bad_input_raises_naming_the_problem(change, rhs, cluster, message):
     rng = np.random.default_rng(13)
     toy = pd.DataFrame({"fico": rng.normal(size=100), "defaulted": rng.integers(0, 2, 100)})
     with pytest.raises(ValueError, match=message):
-        logit.fit_logit(change(toy), formula, cluster=cluster)
+        logit.fit_logit(change(toy), rhs, cluster=cluster)
 
 
 def test_rank_deficient_design_names_the_columns():
     rng = np.random.default_rng(14)
     toy = pd.DataFrame({"fico": rng.normal(size=100), "defaulted": rng.integers(0, 2, 100)})
     with pytest.raises(ValueError, match=r"rank-deficient.*\['fico', 'fico_copy'\]"):
-        logit.fit_logit(toy.assign(fico_copy=toy.fico), "defaulted ~ fico + fico_copy")
+        logit.fit_logit(toy.assign(fico_copy=toy.fico), "fico + fico_copy")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,14 +417,13 @@ def test_rank_deficient_design_names_the_columns():
 
 def test_out_of_time_split_scores_later_loans_and_carries_vintage_forward():
     loans = logit_fixture.contract_frame(n=2000, seed=3)
-    formula = "defaulted ~ fico + C(issue_year)"
-    result = logit.out_of_time_auc(loans, formula, cutoff="2010-12")
+    result = validation.out_of_time_auc(loans, "fico + C(issue_year)", cutoff="2010-12")
     in_training = loans["issue_d"] <= "2010-12-01"  # the whole cutoff month trains
     assert result.n_train == in_training.sum() and result.n_test == (~in_training).sum()
     assert result.carried_forward == {"issue_year": 2010}
-    train_fit = smf.logit(formula, loans[in_training]).fit(disp=0)
+    train_fit = smf.logit("defaulted ~ fico + C(issue_year)", loans[in_training]).fit(disp=0)
     test = loans[~in_training].assign(issue_year=2010)
-    expected = logit.auc_delong(test["defaulted"], train_fit.predict(test))
+    expected = assessment.auc_delong(test["defaulted"], train_fit.predict(test))
     assert result.auc.auc == pytest.approx(expected.auc, rel=1e-12)
     assert result.auc.se == pytest.approx(expected.se, rel=1e-10)
     np.testing.assert_array_equal(result.y, test["defaulted"])
@@ -433,17 +434,17 @@ def test_out_of_time_refuses_unseen_categories_and_bad_cutoffs():
     late = loans["issue_d"] > "2010-12-01"
     loans.loc[late & (loans.index % 7 == 0), "home_ownership"] = "NONE"
     with pytest.raises(ValueError, match="cannot score the test period"):
-        logit.out_of_time_auc(loans, "defaulted ~ fico + C(home_ownership)")
+        validation.out_of_time_auc(loans, "fico + C(home_ownership)")
     with pytest.raises(ValueError, match="not a month"):
-        logit.out_of_time_auc(loans, "defaulted ~ fico", cutoff="December")
+        validation.out_of_time_auc(loans, "fico", cutoff="December")
     with pytest.raises(ValueError, match="not both values"):
-        logit.out_of_time_auc(loans, "defaulted ~ fico", cutoff="2013-12")
+        validation.out_of_time_auc(loans, "fico", cutoff="2013-12")
 
 
 def test_fit_nested_default_specs_on_contract_frame():
     loans = logit_fixture.contract_frame(n=2500, seed=5)
     nested = logit.fit_nested(loans)
-    assert list(nested.table.index) == list(specs.nested_formulas())
+    assert list(nested.table.index) == list(specs.nested_rhs())
     fits = list(nested.fits.values())
     second = logit.lr_test(fits[0], fits[1])
     assert nested.table["lr_stat"].iloc[1] == pytest.approx(second.statistic)
@@ -466,7 +467,7 @@ def test_fit_nested_default_specs_on_contract_frame():
 
 def test_specs_families_use_contract_columns_and_do_not_overlap():
     contract = set(logit_fixture.contract_frame(n=50).columns)
-    names_by_family = {name: logit._formula_names(specs.formula([name]))
+    names_by_family = {name: formula_variables(specs.rhs([name]))
                        for name in specs.FAMILIES}
     builtins_used = {"C", "I", "Treatment"}
     for name, used in names_by_family.items():
@@ -478,23 +479,23 @@ def test_specs_families_use_contract_columns_and_do_not_overlap():
 
 
 def test_specs_nested_and_subset_formulas():
-    nested = specs.nested_formulas()
+    nested = specs.nested_rhs()
     assert list(nested) == ["credit", "credit+purpose", "credit+purpose+macro",
                             "credit+purpose+macro+underwriting"]
-    assert nested["credit+purpose"] == specs.formula(["credit", "purpose"])
-    subsets = specs.subset_formulas()
-    assert len(subsets) == 16 and subsets[frozenset()] == "defaulted ~ 1"
-    full_terms = set(subsets[frozenset(specs.FAMILIES)].split(" ~ ")[1].split(" + "))
+    assert nested["credit+purpose"] == specs.rhs(["credit", "purpose"])
+    subsets = specs.subset_rhs()
+    assert len(subsets) == 16 and subsets[frozenset()] == "1"
+    full_terms = set(subsets[frozenset(specs.FAMILIES)].split(" + "))
     assert full_terms == {t for terms in specs.FAMILIES.values() for t in terms}
     with pytest.raises(ValueError, match="unknown factor family"):
-        specs.formula(["credit", "weather"])
+        specs.rhs(["credit", "weather"])
 
 
 def test_complete_cases_keeps_rows_whose_gaps_a_term_fills():
     loans = logit_fixture.contract_frame(n=300, seed=6)
     loans.loc[loans.index[:3], "revol_util"] = np.nan
-    kept = specs.complete_cases(loans, specs.nested_formulas().values())
+    kept = specs.complete_cases(loans, specs.nested_rhs().values())
     assert kept.attrs["dropped"] == 3 and len(kept) == 297
     assert kept["emp_years"].isna().any()  # filled by I(emp_years.fillna(0)), not dropped
-    with pytest.raises(ValueError, match="formula uses column"):
-        logit.fit_logit(loans.drop(columns="revol_util"), specs.formula(["credit"]))
+    with pytest.raises(ValueError, match="uses column"):
+        logit.fit_logit(loans.drop(columns="revol_util"), specs.rhs(["credit"]))

@@ -17,7 +17,6 @@ Three complementary answers, all on one common sample of loans:
 
 Examples
 --------
->>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
 >>> loans = pd.DataFrame({"fico": rng.normal(size=3000), "dti": rng.normal(size=3000)})
 >>> loans["defaulted"] = (rng.random(3000) < 1 / (1 + np.exp(1.5 + loans.fico))).astype(int)
@@ -37,14 +36,12 @@ import pandas as pd
 import patsy
 from scipy import special
 
-from overdue.models.logit import (
-    compare_auc_delong,
-    fit_logit,
-    lr_test,
-    out_of_time_auc,
-    wald_test,
-)
-from overdue.models.specs import FAMILIES, OUTCOME, formula
+from overdue.models.assessment import compare_auc_delong
+from overdue.models.checks import FEW_CLUSTERS, check_cluster
+from overdue.models.design import term_names
+from overdue.models.logit import fit_logit, lr_test, wald_test
+from overdue.models.specs import FAMILIES, OUTCOME, rhs
+from overdue.models.validation import out_of_time_auc
 
 
 # ----------------------------------------------------------------------------------------------
@@ -85,12 +82,6 @@ class FamilyDesign:
         return np.concatenate([[0], *chosen]).astype(int)
 
 
-def _term_names(term: str) -> list[str]:
-    """patsy's spelling of the term(s) in a formula fragment (to find their design columns)."""
-    return [t.name() for t in patsy.ModelDesc.from_formula(f"y ~ {term}").rhs_termlist
-            if t.factors]
-
-
 def _check_families(families: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     if not isinstance(families, Mapping) or len(families) < 1:
         raise ValueError("families must be a non-empty mapping of name -> list of terms")
@@ -102,7 +93,7 @@ def _check_families(families: Mapping[str, Sequence[str]]) -> dict[str, list[str
     owner: dict[str, str] = {}
     for name, terms in checked.items():
         for term in terms:
-            for term_name in _term_names(term):
+            for term_name in term_names(term):
                 if term_name in owner:
                     raise ValueError(f"term {term_name!r} is in families '{owner[term_name]}' "
                                      f"and '{name}'; families must not share terms")
@@ -120,7 +111,7 @@ def family_design(
     Parameters
     ----------
     df : pandas.DataFrame
-        Loans, complete for the full formula (see :func:`overdue.models.specs.complete_cases`).
+        Loans, complete for the full model (see :func:`overdue.models.specs.complete_cases`).
     families : mapping of str to sequence of str
         Family name -> formula terms.
     outcome : str
@@ -138,7 +129,7 @@ def family_design(
     (['Intercept', 'C(g)[T.y]', 'a'], [1])
     """
     families = _check_families(families)
-    full_formula = formula(list(families), outcome, families)
+    full_formula = f"{outcome} ~ {rhs(list(families), family_terms=families)}"
     if outcome not in df.columns:
         raise ValueError(f"outcome column '{outcome}' is not in the data frame")
     if df[outcome].isna().any() or not set(pd.unique(df[outcome])) <= {0, 1}:
@@ -148,12 +139,12 @@ def family_design(
                                            return_type="dataframe")
     except patsy.PatsyError as err:
         raise ValueError(f"cannot build the design of {full_formula!r} (missing values? use "
-                         f"specs.complete_cases first): {err}") from err
+                         f"overdue.models.specs.complete_cases first): {err}") from err
     slices = design.design_info.term_name_slices
     family_columns = {}
     for name, terms in families.items():
         positions = [np.arange(design.shape[1])[slices[t]] for term in terms
-                     for t in _term_names(term)]
+                     for t in term_names(term)]
         family_columns[name] = np.concatenate(positions)
     exog = design.to_numpy(dtype=float)
     if design.columns[0] != "Intercept":
@@ -336,12 +327,8 @@ def _bootstrap_weights(n_rows: int, rng: np.random.Generator,
 def _cluster_codes(df: pd.DataFrame, design: FamilyDesign, cluster: str | None):
     if cluster is None:
         return None
-    if cluster not in df.columns:
-        raise ValueError(f"cluster column '{cluster}' is not in the data frame")
-    values = df.loc[design.index, cluster]
-    if values.isna().any():
-        raise ValueError(f"cluster column '{cluster}' has missing values")
-    return pd.factorize(values)[0]
+    check_cluster(df.loc[design.index], cluster)
+    return pd.factorize(df.loc[design.index, cluster])[0]
 
 
 def shapley_pseudo_r2(
@@ -363,7 +350,7 @@ def shapley_pseudo_r2(
     Parameters
     ----------
     df : pandas.DataFrame
-        Loans, complete for the full formula.
+        Loans, complete for the full model.
     families : mapping of str to sequence of str
         Family name -> terms; defaults to :data:`overdue.models.specs.FAMILIES`.
     outcome : str
@@ -383,7 +370,6 @@ def shapley_pseudo_r2(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(1)
     >>> loans = pd.DataFrame({"fico": rng.normal(size=2000), "dti": rng.normal(size=2000)})
     >>> loans["defaulted"] = (rng.random(2000) < 1 / (1 + np.exp(1.5 + loans.fico - 0.5 * loans.dti))).astype(int)
@@ -416,7 +402,7 @@ def shapley_pseudo_r2(
     if failed:
         problems.append(f"{failed} of {n_boot} bootstrap replicates had a subset fit that did "
                         "not converge (separation in the resample)")
-    if cluster_codes is not None and cluster_codes.max() + 1 < 30:
+    if cluster_codes is not None and cluster_codes.max() + 1 < FEW_CLUSTERS:
         problems.append(f"only {cluster_codes.max() + 1} clusters of '{cluster}' to resample")
 
     full_r2 = r2[frozenset(players)]
@@ -452,7 +438,7 @@ def drop_one_lr(
     Parameters
     ----------
     df : pandas.DataFrame
-        Loans, complete for the full formula.
+        Loans, complete for the full model.
     families : mapping of str to sequence of str
         Family name -> terms.
     outcome : str
@@ -469,7 +455,6 @@ def drop_one_lr(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(2)
     >>> loans = pd.DataFrame({"fico": rng.normal(size=1000), "dti": rng.normal(size=1000)})
     >>> loans["defaulted"] = (rng.random(1000) < 1 / (1 + np.exp(1.5 + loans.fico))).astype(int)
@@ -480,11 +465,11 @@ def drop_one_lr(
     if len(families) < 2:
         raise ValueError("drop-one tests need at least two families")
     names = list(families)
-    full = fit_logit(df, formula(names, outcome, families), cluster=cluster)
+    full = fit_logit(df, rhs(names, family_terms=families), outcome=outcome, cluster=cluster)
     rows = []
     for name in names:
-        without = fit_logit(df, formula([n for n in names if n != name], outcome, families),
-                            cluster=cluster)
+        without = fit_logit(df, rhs([n for n in names if n != name], family_terms=families),
+                            outcome=outcome, cluster=cluster)
         lr = lr_test(without, full)
         wald = wald_test(full, families[name])
         rows.append({"family": name, "df": lr.df, "lr_stat": lr.statistic, "lr_p": lr.p,
@@ -509,7 +494,7 @@ def drop_one_auc(
     Parameters
     ----------
     df : pandas.DataFrame
-        Loans, complete for the full formula.
+        Loans, complete for the full model.
     families : mapping of str to sequence of str
         Family name -> terms.
     outcome : str
@@ -529,7 +514,6 @@ def drop_one_auc(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(3)
     >>> loans = pd.DataFrame({"fico": rng.normal(size=2000), "dti": rng.normal(size=2000),
     ...                       "issue_d": pd.to_datetime("2010-01-01") + pd.to_timedelta(rng.integers(0, 700, 2000), "D")})
@@ -542,14 +526,17 @@ def drop_one_auc(
     if len(families) < 2:
         raise ValueError("drop-one comparisons need at least two families")
     names = list(families)
-    full = out_of_time_auc(df, formula(names, outcome, families), cutoff, date_col, alpha=alpha)
+    def validate(chosen):
+        return out_of_time_auc(df, rhs(chosen, family_terms=families), outcome=outcome,
+                               cutoff=cutoff, date_col=date_col, alpha=alpha)
+
+    full = validate(names)
     rows = []
     for name in names:
-        without = out_of_time_auc(df, formula([n for n in names if n != name], outcome, families),
-                                  cutoff, date_col, alpha=alpha)
+        without = validate([n for n in names if n != name])
         difference = compare_auc_delong(full.y, full.p, without.p, alpha)
         rows.append({"family": name, "auc_full": full.auc.auc, "auc_without": without.auc.auc,
-                     "delta_auc": difference.difference, "se": difference.se,
+                     "delta_auc": difference.estimate, "se": difference.se,
                      "ci_lower": difference.ci_lower, "ci_upper": difference.ci_upper,
                      "p": difference.p})
     return pd.DataFrame(rows).set_index("family")
@@ -594,7 +581,7 @@ def attribute(
     Parameters
     ----------
     df : pandas.DataFrame
-        Loans, complete for the full formula (see :func:`overdue.models.specs.complete_cases`).
+        Loans, complete for the full model (see :func:`overdue.models.specs.complete_cases`).
     families : mapping of str to sequence of str
         Family name -> terms.
     outcome : str
@@ -614,7 +601,6 @@ def attribute(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(4)
     >>> loans = pd.DataFrame({"fico": rng.normal(size=2000), "dti": rng.normal(size=2000),
     ...                       "issue_d": pd.to_datetime("2010-01-01") + pd.to_timedelta(rng.integers(0, 700, 2000), "D")})

@@ -2,7 +2,6 @@
 
 Examples
 --------
->>> import pandas as pd
 >>> loans = pd.DataFrame({"grade": ["A", "A", "B", "B", "B"], "defaulted": [0, 0, 1, 0, 1]})
 >>> default_rates(loans, "grade")["rate"].round(3).tolist()
 [0.0, 0.667]
@@ -14,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from overdue.models.checks import binary_column, check_alpha, require_columns
 
 
 def wilson_interval(events, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -50,20 +51,6 @@ def wilson_interval(events, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndar
     return np.clip(centre - half_width, 0.0, 1.0), np.clip(centre + half_width, 0.0, 1.0)
 
 
-def _check_columns(df: pd.DataFrame, columns: Sequence[str]) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(df).__name__}")
-    absent = [c for c in columns if c not in df.columns]
-    if absent:
-        raise ValueError(f"column(s) {absent} are not in the data frame")
-
-
-def _check_binary(df: pd.DataFrame, column: str) -> None:
-    values = df[column]
-    if values.isna().any() or not set(pd.unique(values)) <= {0, 1}:
-        raise ValueError(f"column '{column}' must be 0/1 without missing values")
-
-
 def default_rates(
     df: pd.DataFrame,
     by: str | Sequence[str] | None = None,
@@ -91,16 +78,16 @@ def default_rates(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> loans = pd.DataFrame({"term": [36, 36, 60, 60], "defaulted": [0, 1, 1, 1]})
     >>> default_rates(loans, "term")[["n", "events"]].values.tolist()
     [[2, 1], [2, 2]]
     """
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    _check_columns(df, [*keys, outcome])
-    _check_binary(df, outcome)
+    require_columns(df, keys, "grouping")
     if len(df) == 0:
-        raise ValueError("data frame has no rows")
+        raise ValueError("the data frame has no rows")
+    binary_column(df, outcome, "outcome")
+    check_alpha(alpha)
     if keys:
         grouped = df.groupby(keys, dropna=False, observed=True, sort=True)[outcome]
         table = pd.DataFrame({"n": grouped.size(), "events": grouped.sum()})
@@ -164,7 +151,6 @@ def vintage_curves(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> loans = pd.DataFrame({"issue_year": [2010] * 4, "time": [3, 5, 36, 12],
     ...                       "defaulted": [1, 1, 0, 0],
     ...                       "issue_d": pd.to_datetime(["2010-01-01"] * 4)})
@@ -172,10 +158,10 @@ def vintage_curves(
     >>> curves.set_index("month_on_book").loc[[2, 3, 5, 36], "cum_default_share"].tolist()
     [0.0, 0.25, 0.5, 0.5]
     """
-    _check_columns(df, [by, duration, event, issue_col])
-    _check_binary(df, event)
+    require_columns(df, [by, duration, event, issue_col], "vintage-curve")
     if len(df) == 0:
-        raise ValueError("data frame has no rows")
+        raise ValueError("the data frame has no rows")
+    binary_column(df, event, "event")
     months = df[duration]
     if months.isna().any() or (months < 1).any() or not np.allclose(months, np.round(months)):
         raise ValueError(f"column '{duration}' must hold whole months >= 1 without missing values")

@@ -29,7 +29,9 @@ import patsy
 from scipy import special
 
 from overdue.data.partitions import as_partitions
-from overdue.models.irls import LINKS, fit_glm_irls
+from overdue.models.checks import binary_column, check_alpha, check_cluster, require_columns
+from overdue.models.design import check_rhs
+from overdue.models.irls import LINKS, stream_fit
 from overdue.models.result import FitResult
 
 __all__ = ["fit_discrete_hazard", "baseline_levels", "BASELINE_FORMS"]
@@ -96,12 +98,10 @@ def _baseline_factor(column: str, max_month: int, form: str, band_months: int):
 
 def _check_panel(panel: pd.DataFrame, event: str, time: str, cluster: str | None) -> None:
     """The checks an in-memory panel allows: columns, 0/1 events, one row per loan-month."""
-    for column in [event, time] + ([cluster] if cluster else []):
-        if column not in panel.columns:
-            raise ValueError(f"panel has no column {column!r}")
+    require_columns(panel, [event, time], "panel")
+    check_cluster(panel, cluster)
     values = panel[event]
-    if values.isna().any() or not values.isin([0, 1]).all():
-        raise ValueError(f"column {event!r} must be 0/1 without missing values")
+    binary_column(panel, event, "event")
     if cluster is None:
         return
     if panel.duplicated([cluster, time]).any():
@@ -118,13 +118,13 @@ def _check_panel(panel: pd.DataFrame, event: str, time: str, cluster: str | None
                          "rows after the event belong out of the panel")
 
 
-def fit_discrete_hazard(panel, formula_rhs: str, *, link: str = "cloglog",
+def fit_discrete_hazard(panel, rhs: str, *, event: str = "event_default",
+                        cluster: str | None = "id", link: str = "cloglog",
                         baseline: str = "month_on_book", baseline_form: str = "dummies",
                         band_months: int = 6, max_month: int | None = None,
-                        event: str = "event_default", cluster: str | None = "id",
                         categories: Mapping[str, Sequence] | None = None,
-                        start_params: Sequence[float] | None = None, maxiter: int = 25,
-                        tol: float = 1e-10, batch_rows: int = 1_000_000,
+                        start_params: Sequence[float] | None = None, alpha: float = 0.05,
+                        max_iter: int = 25, tol: float = 1e-10, batch_rows: int = 1_000_000,
                         eval_env=0) -> FitResult:
     """Fit the discrete-time hazard of default on a loan-month panel.
 
@@ -135,9 +135,13 @@ def fit_discrete_hazard(panel, formula_rhs: str, *, link: str = "cloglog",
         for events before a loan's last month; partitioned input is streamed, never loaded
         whole (see :func:`overdue.data.partitions.as_partitions`), and only its 0/1 response and
         months are checked.
-    formula_rhs : str
+    rhs : str
         Covariates, patsy syntax, e.g. ``"fico_z + state_unemp_tv + C(grade)"``. Use ``"1"``
         for the baseline alone.
+    event : str
+        The 0/1 column that is 1 in the month of default.
+    cluster : str or None
+        Loan identifier for loan-clustered standard errors (``None``: model-based).
     link : {"cloglog", "logit"}
         ``cloglog``: grouped-time proportional hazards, ``exp(estimate)`` are hazard ratios.
         ``logit``: ``exp(estimate)`` are odds ratios of the monthly default probability.
@@ -152,23 +156,20 @@ def fit_discrete_hazard(panel, formula_rhs: str, *, link: str = "cloglog",
     max_month : int, optional
         Last month on book the baseline covers. Default: the largest in the data (a scan of
         the month column when the panel is partitioned).
-    event : str
-        The 0/1 column that is 1 in the month of default.
-    cluster : str or None
-        Loan identifier for loan-clustered standard errors (``None``: model-based).
     categories : mapping, optional
         Declared levels of categorical covariates (first level the reference), so a partitioned
         design is fixed up front; see :mod:`overdue.models.irls`.
-    start_params, maxiter, tol, batch_rows, eval_env
-        Passed to :func:`overdue.models.irls.fit_glm_irls`.
+    start_params, alpha, max_iter, tol, batch_rows, eval_env
+        As for :func:`overdue.models.irls.fit_glm_irls`.
 
     Returns
     -------
     FitResult
         ``model`` ``"hazard_cloglog"`` or ``"hazard_logit"``, ``n`` loan-months, ``events``
-        defaults; baseline terms are named ``baseline[<months>]``. ``extra`` adds
-        ``n_loans`` (clusters), ``baseline_terms`` and ``baseline_hazard``: the monthly
-        hazard by month on book at covariates 0 (centre covariates to make it a typical loan).
+        defaults, ``n_clusters`` loans (when clustered by loan); baseline terms are named
+        ``baseline[<months>]``. ``extra`` adds ``baseline_terms`` and ``baseline_hazard``: the
+        monthly hazard by month on book at covariates 0 (centre covariates to make it a typical
+        loan), besides ``deviance``, ``passes`` and ``seconds`` of the streamed fit.
 
     Examples
     --------
@@ -190,8 +191,8 @@ def fit_discrete_hazard(panel, formula_rhs: str, *, link: str = "cloglog",
         raise ValueError(f"link must be one of {LINKS}, got {link!r}")
     if baseline_form not in BASELINE_FORMS:
         raise ValueError(f"baseline_form must be one of {BASELINE_FORMS}, got {baseline_form!r}")
-    if not isinstance(formula_rhs, str) or "~" in formula_rhs:
-        raise ValueError("formula_rhs must be the right-hand side only, e.g. 'x1 + C(grade)'")
+    check_alpha(alpha)
+    rhs = check_rhs(rhs, "fit_discrete_hazard")
     if isinstance(panel, pd.DataFrame):
         _check_panel(panel, event, baseline, cluster)
     if max_month is None:
@@ -200,26 +201,18 @@ def fit_discrete_hazard(panel, formula_rhs: str, *, link: str = "cloglog",
     factor = _baseline_factor(baseline, max_month, baseline_form, band_months)
     env = patsy.EvalEnvironment.capture(eval_env, reference=1).with_outer_namespace(
         {"_baseline": factor})
-    formula = f"{event} ~ _baseline({baseline}) + {formula_rhs}"
-    fit = fit_glm_irls(panel, formula, link=link, cluster=cluster, categories=categories,
-                       start_params=start_params, maxiter=maxiter, tol=tol,
-                       batch_rows=batch_rows, model=f"hazard_{link}", eval_env=env)
-
+    fit = stream_fit(panel, f"{event} ~ _baseline({baseline}) + {rhs}", link=link,
+                     cluster=cluster, categories=categories, start_params=start_params,
+                     max_iter=max_iter, tol=tol, batch_rows=batch_rows, eval_env=env)
     prefix = f"_baseline({baseline})[T."
-    names = {term: f"baseline[{term[len(prefix):-1]}]" for term in fit.summary.index
+    names = {term: f"baseline[{term[len(prefix):-1]}]" for term in fit.terms
              if term.startswith(prefix)}
-    fit.summary = fit.summary.rename(index=names)
-    for old, new in names.items():
-        fit.warnings = [warning.replace(f"'{old}'", f"'{new}'") for warning in fit.warnings]
-    for key in ("cov", "cov_nonrobust"):
-        fit.extra[key] = fit.extra[key].rename(index=names, columns=names)
-    fit.formula = f"{event} ~ baseline({baseline}, {baseline_form}) + {formula_rhs}"
-    fit.extra.update(
-        n_loans=fit.extra["n_clusters"],
-        baseline_terms=list(names.values()),
-        baseline_hazard=_baseline_hazard(fit, max_month, baseline_form, band_months, link),
-    )
-    return fit
+    params = pd.Series(fit.beta, index=[names.get(term, term) for term in fit.terms])
+    return fit.result(
+        f"hazard_{link}", f"baseline({baseline}, {baseline_form}) + {rhs}", event, alpha, names,
+        extra={"baseline_terms": list(names.values()),
+               "baseline_hazard": _baseline_hazard(params, max_month, baseline_form,
+                                                   band_months, link)})
 
 
 def _max_month(panel, column: str, batch_rows: int) -> int:
@@ -240,11 +233,10 @@ def _max_month(panel, column: str, batch_rows: int) -> int:
     return int(largest)
 
 
-def _baseline_hazard(fit: FitResult, max_month: int, form: str, band_months: int,
+def _baseline_hazard(params: pd.Series, max_month: int, form: str, band_months: int,
                      link: str) -> pd.Series:
     levels = baseline_levels(max_month, form, band_months)
     width = 1 if form == "dummies" else band_months
-    params = fit.params
     intercept = params.get("Intercept", 0.0)
     months = np.arange(1, max_month + 1)
     eta = np.array([intercept + params.get(f"baseline[{levels[(m - 1) // width]}]", 0.0)

@@ -74,13 +74,10 @@ Convergence and problems
 """
 from __future__ import annotations
 
-import ast
-import itertools
 import logging
-import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -90,9 +87,17 @@ from scipy import special
 from scipy.linalg import blas
 
 from overdue.data.partitions import Partitions, as_partitions
+from overdue.models.checks import check_alpha, few_clusters_warning
+from overdue.models.design import check_rhs
 from overdue.models.result import FitResult, tidy_summary
+from overdue.models.streamed_design import (
+    CategoricalFactor,
+    StreamedDesign,
+    build_design,
+    projection,
+)
 
-__all__ = ["Partitions", "as_partitions", "fit_glm_irls", "LINKS"]
+__all__ = ["LINKS", "StreamedFit", "fit_glm_irls", "stream_fit"]
 
 LINKS = ("logit", "cloglog")
 
@@ -151,295 +156,6 @@ def _evaluate_link(eta: np.ndarray, y: np.ndarray, link: str):
     d_score_factor = score_factor * (1.0 - cumhaz * survival / mu)
     observed_weight = weight - (y - mu) * d_score_factor
     return mu, weight, score_factor, loglik, observed_weight
-
-
-# ------------------------------------------------------------------------------- the design
-def _formula_names(code: str) -> set[str]:
-    """Identifiers a patsy factor's Python code refers to (columns, functions, modules)."""
-    try:
-        tree = ast.parse(code.strip(), mode="eval")
-    except SyntaxError:
-        return set()
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-
-
-@dataclass
-class _Design:
-    """The fixed design: response column, patsy builder and the columns a partition needs."""
-
-    response: str
-    design_info: patsy.DesignInfo
-    columns: list[str]
-    categories: dict[str, list]
-    terms: list[str] = field(init=False)
-    # Per subterm: first column, (factor, contrast matrix or None) pairs, column combinations.
-    _plan: list = field(init=False, default_factory=list)
-
-    def __post_init__(self):
-        self.terms = list(self.design_info.column_names)
-
-    def prepare(self, part: pd.DataFrame, index: int, extra: Sequence[str] = ()) -> pd.DataFrame:
-        """The needed columns, checked, with declared categories cast; no data are copied."""
-        needed = list(dict.fromkeys([*self.columns, *extra]))
-        missing = [c for c in needed if c not in part.columns]
-        if missing:
-            raise ValueError(f"partition {index} has no column(s) {missing}")
-        columns = {column: part[column] for column in needed}
-        for column, values in columns.items():
-            nulls = int(values.isna().sum())
-            if nulls:
-                raise ValueError(f"column {column!r} has {nulls} missing values in partition "
-                                 f"{index}; drop or impute them before fitting")
-            if values.dtype.kind == "f":
-                infinite = int(np.isinf(values.to_numpy(dtype=float)).sum())
-                if infinite:
-                    raise ValueError(f"column {column!r} has {infinite} infinite values in "
-                                     f"partition {index}")
-            levels = self.categories.get(column)
-            if levels is not None:
-                cast = pd.Categorical(values, categories=levels)
-                unknown = pd.isna(cast)
-                if unknown.any():
-                    bad = sorted(pd.unique(values[unknown]).tolist(), key=str)[:5]
-                    raise ValueError(f"column {column!r} has values {bad} outside the declared "
-                                     f"levels {list(levels)} (partition {index})")
-                columns[column] = cast
-            elif isinstance(values.dtype, pd.CategoricalDtype):
-                # A partition's own categorical dictionary may hold only its values (parquet,
-                # hive keys), so undeclared categoricals are handed to patsy as plain values.
-                columns[column] = np.asarray(values, dtype=object)
-        return pd.DataFrame(columns, index=part.index, copy=False)
-
-    def response_values(self, part: pd.DataFrame, index: int) -> np.ndarray:
-        """The 0/1 response of one (prepared) partition as floats."""
-        y = pd.to_numeric(part[self.response], errors="coerce").to_numpy(dtype=float)
-        valid = (y == 0.0) | (y == 1.0)
-        if not valid.all():
-            bad = pd.unique(y[~valid])[:5].tolist()
-            raise ValueError(f"response column {self.response!r} must be 0/1; partition "
-                             f"{index} holds {bad}")
-        return y
-
-    def factor_values(self, part: pd.DataFrame, index: int) -> dict:
-        """Each factor of the design evaluated once on a (prepared) partition.
-
-        patsy's ``build_design_matrices`` spends most of its time checking pandas objects for
-        missing values factor by factor and block by block; here every factor is evaluated
-        once per partition with patsy's own ``eval`` and reduced to a float matrix (numerical)
-        or level codes (categorical), checked with numpy. :meth:`block` then fills the design
-        columns exactly as patsy does.
-        """
-        values = {}
-        for factor, info in self.design_info.factor_infos.items():
-            try:
-                result = factor.eval(info.state, part)
-                if info.type == "categorical":
-                    values[factor] = self._codes(result, info)
-                else:
-                    values[factor] = self._numbers(result, info)
-            except patsy.PatsyError as error:
-                raise ValueError(f"cannot build the design matrix for partition {index}: "
-                                 f"{error}") from error
-        return values
-
-    @staticmethod
-    def _codes(result, info) -> np.ndarray:
-        dtype = getattr(result, "dtype", None)
-        if (isinstance(dtype, pd.CategoricalDtype)
-                and list(dtype.categories) == list(info.categories)):
-            codes = np.asarray(result.cat.codes if isinstance(result, pd.Series)
-                               else result.codes)
-        else:
-            codes = np.asarray(patsy.categorical.categorical_to_int(
-                result, info.categories, patsy.NAAction(), origin=info.factor))
-        if (codes < 0).any():
-            raise patsy.PatsyError("can't build a design matrix containing missing values",
-                                   info.factor)
-        return codes
-
-    @staticmethod
-    def _numbers(result, info) -> np.ndarray:
-        values = np.asarray(result)
-        if values.dtype.kind not in "iuf":
-            raise patsy.PatsyError(f"when evaluating numeric factor {info.factor.name()}, I "
-                                   f"got non-numeric data of type '{values.dtype}'", info.factor)
-        values = values.astype(float, copy=False)
-        if values.ndim == 1:
-            values = values[:, None]
-        if values.ndim != 2 or values.shape[1] != info.num_columns:
-            raise patsy.PatsyError(f"when evaluating factor {info.factor.name()}, I got "
-                                   f"shape {values.shape}, expecting {info.num_columns} "
-                                   "columns", info.factor)
-        if np.isnan(values).any():
-            raise patsy.PatsyError("factor contains missing values", info.factor)
-        return values
-
-    def block(self, values: dict, start: int, stop: int) -> np.ndarray:
-        """Design matrix rows ``start:stop`` from :meth:`factor_values` (Fortran-ordered), column
-        for column as patsy's ``_build_subterm`` fills them (same products in the same order, so
-        the same floats)."""
-        # Fortran order: every column is filled, scaled and summed as one contiguous run.
-        x = np.empty((stop - start, len(self.terms)), order="F")
-        for column, factors, combinations in self._plan:
-            if len(factors) == 1:
-                factor, contrast = factors[0]
-                columns = slice(column, column + len(combinations))
-                if contrast is None:
-                    x[:, columns] = values[factor][start:stop]
-                else:
-                    x.T[columns] = np.take(contrast.T, values[factor][start:stop], axis=1)
-                continue
-            for offset, combination in enumerate(combinations):
-                out = x[:, column + offset]
-                out[...] = 1.0
-                for (factor, contrast), which in zip(factors, combination):
-                    if contrast is None:
-                        out *= values[factor][start:stop, which]
-                    else:
-                        out *= contrast[values[factor][start:stop], which]
-        return x
-
-    def plan(self) -> None:
-        """Precompute, per subterm, its first column, factors, contrasts and column products."""
-        infos = self.design_info.factor_infos
-        self._plan = []
-        column = 0
-        for subterms in self.design_info.term_codings.values():
-            for subterm in subterms:
-                factors, widths = [], []
-                for factor in subterm.factors:
-                    contrast = subterm.contrast_matrices.get(factor)
-                    matrix = None if contrast is None else np.asarray(contrast.matrix, float)
-                    factors.append((factor, matrix))
-                    widths.append(infos[factor].num_columns if matrix is None
-                                  else matrix.shape[1])
-                # patsy's order (as R's): the left-most factor's column varies fastest.
-                combinations = [combo[::-1] for combo in
-                                itertools.product(*[range(w) for w in reversed(widths)])]
-                self._plan.append((column, factors, combinations))
-                column += subterm.num_columns
-        if column != len(self.terms):
-            raise AssertionError("design plan does not cover the design columns")
-
-
-def _build_design(formula: str, parts: Partitions, categories: Mapping[str, Sequence] | None,
-                  eval_env) -> _Design:
-    try:
-        desc = patsy.ModelDesc.from_formula(formula)
-    except patsy.PatsyError as error:
-        raise ValueError(f"cannot parse formula {formula!r}: {error}") from error
-    lhs = [factor.code for term in desc.lhs_termlist for factor in term.factors]
-    if len(lhs) != 1 or not lhs[0].isidentifier():
-        raise ValueError(f"the left-hand side of {formula!r} must be one 0/1 column name")
-    response = lhs[0]
-    rhs_names = set()
-    for term in desc.rhs_termlist:
-        for factor in term.factors:
-            rhs_names |= _formula_names(factor.code)
-    categories = {column: list(levels) for column, levels in (categories or {}).items()}
-    for column, levels in categories.items():
-        if len(levels) == 0 or len(set(levels)) != len(levels):
-            raise ValueError(f"declared levels of column {column!r} must be non-empty and "
-                             f"distinct, got {levels}")
-
-    if parts.columns is not None:
-        available = set(parts.columns)
-    else:
-        # Without a schema, the first partition tells which names are columns.
-        first = next(parts.iter(), None)
-        if first is None:
-            raise ValueError(f"{parts.description} holds no partitions")
-        available = set(first.columns)
-        del first
-    if response not in available:
-        raise ValueError(f"response column {response!r} is not in the data")
-    for column in categories:
-        if column not in available:
-            raise ValueError(f"declared categorical column {column!r} is not in the data")
-    columns = [response, *sorted(rhs_names & available)]
-    design = _Design(response, patsy.DesignInfo([]), columns, categories)
-    rhs_desc = patsy.ModelDesc([], desc.rhs_termlist)
-
-    def prepared_partitions():
-        # patsy's incremental builder reads further partitions only when an undeclared
-        # categorical or a stateful transform needs them.
-        for index, part in enumerate(parts.iter(_projection(parts, design),
-                                                categorical=list(design.categories))):
-            prepared = design.prepare(part, index)
-            del part
-            yield prepared
-
-    try:
-        design.design_info = patsy.incr_dbuilder(rhs_desc, prepared_partitions, eval_env,
-                                                 NA_action="raise")
-    except patsy.PatsyError as error:
-        raise ValueError(f"cannot build a design from {formula!r}: {error}") from error
-    design.terms = list(design.design_info.column_names)
-    design.plan()
-    design.categories.update(_scanned_categories(design))
-    return design
-
-
-def _scanned_categories(design: _Design) -> dict[str, list]:
-    """Levels patsy collected for undeclared categorical columns, to declare them from now on.
-
-    Later passes then cast the column to a pandas Categorical by its codes instead of patsy
-    looking up every row in Python. Only a column that enters the formula solely as ``x`` or
-    ``C(x, ...)`` qualifies; a column also used numerically must stay as it is.
-    """
-    factors = design.design_info.factor_infos
-    uses: dict[str, int] = {}
-    for factor in factors:
-        for name in _formula_names(factor.name()):
-            uses[name] = uses.get(name, 0) + 1
-    scanned = {}
-    for factor, info in factors.items():
-        match = re.fullmatch(r"C\(\s*(\w+)\s*(?:,.*)?\)|(\w+)", factor.name().strip(), re.DOTALL)
-        column = match and (match.group(1) or match.group(2))
-        if (info.type == "categorical" and column in design.columns
-                and column not in design.categories and uses.get(column) == 1):
-            scanned[column] = list(info.categories)
-    return scanned
-
-
-class _Categorical:
-    """patsy's ``C()``, minus its row-by-row Python loop for pandas categoricals.
-
-    patsy turns ``C(x)`` into level codes one row at a time in Python - seconds per million
-    rows, on every pass - even when ``x`` is a pandas Categorical whose codes it could use, as
-    it does for a bare categorical. So a categorical (declared and scanned columns are cast to
-    one) is passed on bare, and ``levels=`` makes one. A contrast, ``C(x, Treatment("b"))``,
-    must reach patsy while it builds the design; once ``design_fixed``, the contrast matrices
-    live in the design and the bare categorical is passed on too (patsy checks its levels).
-    """
-
-    def __init__(self):
-        self.design_fixed = False
-
-    def __call__(self, data, contrast=None, levels=None):
-        is_categorical = isinstance(getattr(data, "dtype", None), pd.CategoricalDtype)
-        if contrast is not None:
-            if self.design_fixed and levels is None and is_categorical:
-                return data
-            return patsy.builtins.C(data, contrast, levels)
-        if levels is not None:
-            values = np.asarray(data)
-            cast = pd.Categorical(values, categories=list(levels))
-            unknown = pd.isna(cast) & ~pd.isna(values)
-            if unknown.any():
-                raise ValueError(f"values {pd.unique(values[unknown])[:5].tolist()} are not "
-                                 f"among the levels {list(levels)} given to C()")
-            return cast
-        if is_categorical:
-            return data
-        return patsy.builtins.C(data)
-
-
-def _projection(parts: Partitions, design: _Design, extra: Sequence[str] = ()) -> list[str] | None:
-    """Columns to read, where the source can project (its schema is known)."""
-    if parts.columns is None:
-        return None
-    return list(dict.fromkeys([*design.columns, *extra]))
 
 
 # ---------------------------------------------------------------------------- accumulation
@@ -508,7 +224,7 @@ def _crossprod(matrix: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
 
     ``X.T @ X`` calls ``gemm``, whose threads slow it fifty-fold on a busy machine (measured on
     the two shared cores this was written on); ``syrk`` does not, and does half the work. It
-    wants ``X`` Fortran-ordered (as :meth:`_Design.block` builds it): a C-ordered argument would
+    wants ``X`` Fortran-ordered (as :meth:`StreamedDesign.block` builds it): a C-ordered argument would
     be copied, and scaling the contiguous columns is twice as fast as scaling rows.
     Its weights must be non-negative, so negative ones (observed information) get a second call.
     """
@@ -524,7 +240,7 @@ def _crossprod(matrix: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
     return np.triu(upper) + np.triu(upper, 1).T
 
 
-def _stream_pass(parts: Partitions, design: _Design, link: str, beta: np.ndarray | None,
+def _stream_pass(parts: Partitions, design: StreamedDesign, link: str, beta: np.ndarray | None,
                  cluster: str | None = None,
                  ranges: bool = False) -> tuple[_PassTotals, _ClusterScores | None]:
     """One pass over the data at ``beta`` (``None``: at the start ``mu = (y + 1/2) / 2``).
@@ -547,7 +263,7 @@ def _stream_pass(parts: Partitions, design: _Design, link: str, beta: np.ndarray
     # A runaway step overflows the sums; the caller sees the non-finite deviance or matrices
     # and halves the step or reports, so numpy's warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        for index, raw in enumerate(parts.iter(_projection(parts, design, extra),
+        for index, raw in enumerate(parts.iter(projection(parts, design, extra),
                                                categorical=[*design.categories, *extra])):
             part = design.prepare(raw, index, extra)
             del raw  # prepare copied the needed columns
@@ -632,10 +348,10 @@ def _inverse(matrix: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(matrix)
 
 
-def fit_glm_irls(data, formula: str, *, link: str = "logit", cluster: str | None = None,
-                 categories: Mapping[str, Sequence] | None = None,
-                 start_params: Sequence[float] | None = None, maxiter: int = 25,
-                 tol: float = 1e-10, batch_rows: int = 1_000_000, model: str | None = None,
+def fit_glm_irls(data, rhs: str, *, outcome: str, link: str = "logit",
+                 cluster: str | None = None, categories: Mapping[str, Sequence] | None = None,
+                 start_params: Sequence[float] | None = None, alpha: float = 0.05,
+                 max_iter: int = 25, tol: float = 1e-10, batch_rows: int = 1_000_000,
                  eval_env=0) -> FitResult:
     """Fit a binary-response GLM by IRLS, streaming over partitions on every iteration.
 
@@ -643,8 +359,10 @@ def fit_glm_irls(data, formula: str, *, link: str = "logit", cluster: str | None
     ----------
     data : DataFrame, list of DataFrame, parquet path, pyarrow Dataset, dask DataFrame, callable
         The rows, one partition at a time (see :func:`as_partitions`). Never concatenated.
-    formula : str
-        Patsy formula ``"y ~ x1 + C(grade)"``; the left side must be one column holding 0/1.
+    rhs : str
+        Right-hand side in patsy syntax, e.g. ``"x1 + C(grade)"``.
+    outcome : str
+        The column holding the 0/1 response.
     link : {"logit", "cloglog"}
         Link of the binomial model.
     cluster : str, optional
@@ -658,27 +376,26 @@ def fit_glm_irls(data, formula: str, *, link: str = "logit", cluster: str | None
     start_params : sequence of float, optional
         Warm start, in the order of the design columns (e.g. from a fit on a subsample);
         saves passes at scale.
-    maxiter : int
+    alpha : float
+        1 - confidence level of the intervals.
+    max_iter : int
         Most IRLS iterations: one pass over the data each, plus one per step halving (at most
         10 an iteration), the start's and the final cluster pass.
     tol : float
         Convergence tolerance on the relative deviance change and on the parameter step.
     batch_rows : int
         Largest partition read from parquet.
-    model : str, optional
-        ``FitResult.model``; default ``"glm_logit"`` or ``"glm_cloglog"``.
     eval_env : int or patsy.EvalEnvironment
         Where the formula's functions are looked up, as in patsy (0: the caller's namespace).
 
     Returns
     -------
     FitResult
-        ``summary`` with the requested standard errors; ``n`` rows, ``events`` ones in the
-        response, ``loglik``; ``extra`` holds ``cov`` (DataFrame), ``cov_type``,
-        ``cov_nonrobust``, ``deviance``, ``aic``, ``cluster``, ``n_clusters``, ``iterations``,
-        ``halvings`` (step halvings, one pass each), ``passes``, ``link``, ``design_info``
-        (patsy, to build matrices for prediction) and ``seconds``.
-
+        ``model="glm_logit"`` or ``"glm_cloglog"``; ``summary`` with the requested standard
+        errors, ``n`` rows, ``events`` ones in the response, ``loglik`` and ``loglik_null``,
+        ``cov``, ``cov_type``, ``cov_nonrobust``, ``n_clusters``, ``iterations``,
+        ``step_halvings`` (one pass each); ``extra`` holds ``deviance``, ``passes`` and
+        ``seconds``.
     Raises
     ------
     ValueError
@@ -691,22 +408,97 @@ def fit_glm_irls(data, formula: str, *, link: str = "logit", cluster: str | None
     >>> frame = pd.DataFrame({"x": rng.normal(size=2000)})
     >>> frame["y"] = (rng.random(2000) < special.expit(-1 + 0.5 * frame["x"])).astype(int)
     >>> halves = [frame.iloc[:1000], frame.iloc[1000:]]
-    >>> fit = fit_glm_irls(halves, "y ~ x", link="logit")
+    >>> fit = fit_glm_irls(halves, "x", outcome="y", link="logit")
     >>> fit.converged, fit.params.round(1).tolist()
     (True, [-1.0, 0.5])
     """
+    check_alpha(alpha)
+    env = patsy.EvalEnvironment.capture(eval_env, reference=1)
+    fit = stream_fit(data, f"{outcome} ~ {check_rhs(rhs, 'fit_glm_irls')}", link=link,
+                     cluster=cluster, categories=categories, start_params=start_params,
+                     max_iter=max_iter, tol=tol, batch_rows=batch_rows, eval_env=env)
+    return fit.result(f"glm_{link}", rhs.strip(), outcome, alpha)
+
+
+@dataclass(frozen=True)
+class StreamedFit:
+    """What :func:`stream_fit` estimated, before it is named and made a :class:`FitResult`
+    (the discrete-time hazard renames its baseline terms first)."""
+
+    terms: list[str]
+    beta: np.ndarray
+    se: np.ndarray
+    cov: np.ndarray
+    cov_nonrobust: np.ndarray
+    n: int
+    events: int
+    loglik: float
+    deviance: float
+    converged: bool
+    iterations: int
+    halvings: int
+    passes: int
+    link: str
+    cluster: str | None
+    n_clusters: int | None
+    problems: list[str]
+    design_info: patsy.DesignInfo
+    seconds: float
+
+    def result(self, model: str, formula: str, outcome: str, alpha: float,
+               names: Mapping[str, str] | None = None, extra: Mapping | None = None) -> FitResult:
+        """The FitResult, with terms renamed by ``names`` (in the warnings too)."""
+        names = dict(names or {})
+        terms = [names.get(term, term) for term in self.terms]
+        problems = list(self.problems)
+        for old, new in names.items():
+            problems = [problem.replace(f"'{old}'", f"'{new}'") for problem in problems]
+        events, n = self.events, self.n
+        # The intercept-only model's maximum: the share of events, whatever the link.
+        loglik_null = (float(events * np.log(events / n) + (n - events) * np.log1p(-events / n))
+                       if 0 < events < n else 0.0)
+        return FitResult(
+            model=model,
+            summary=tidy_summary(terms, self.beta, self.se, alpha),
+            n=n,
+            events=events,
+            converged=self.converged,
+            formula=formula,
+            outcome=outcome,
+            loglik=self.loglik,
+            loglik_null=loglik_null,
+            cov=pd.DataFrame(self.cov, index=terms, columns=terms),
+            cov_type="nonrobust" if self.cluster is None else "cluster",
+            cov_nonrobust=pd.DataFrame(self.cov_nonrobust, index=terms, columns=terms),
+            alpha=alpha,
+            cluster=self.cluster,
+            n_clusters=self.n_clusters,
+            iterations=self.iterations,
+            step_halvings=self.halvings,
+            link=self.link,
+            warnings=problems,
+            extra={"deviance": self.deviance, "passes": self.passes, "seconds": self.seconds,
+                   **(extra or {})},
+            _engine=self.design_info,
+        )
+
+
+def stream_fit(data, formula: str, *, link: str, cluster: str | None,
+               categories: Mapping[str, Sequence] | None, start_params: Sequence[float] | None,
+               max_iter: int, tol: float, batch_rows: int,
+               eval_env: patsy.EvalEnvironment) -> StreamedFit:
+    """The IRLS fit behind :func:`fit_glm_irls` of ``formula`` (``"y ~ rhs"``), unnamed."""
     if link not in LINKS:
         raise ValueError(f"link must be one of {LINKS}, got {link!r}")
-    if maxiter < 1:
-        raise ValueError(f"maxiter must be at least 1, got {maxiter}")
+    if max_iter < 1:
+        raise ValueError(f"max_iter must be at least 1, got {max_iter}")
     started = time.perf_counter()
     # An outer namespace, so that a C() the caller defines still wins, as does patsy's own
     # when the caller imported it.
-    categorical = _Categorical()
-    env = patsy.EvalEnvironment.capture(eval_env, reference=1).with_outer_namespace(
-        {"C": categorical})
+    categorical = CategoricalFactor()
+    env = eval_env.with_outer_namespace({"C": categorical})
     parts = as_partitions(data, batch_rows=batch_rows)
-    design = _build_design(formula, parts, categories, env)
+    design = build_design(formula, parts, categories, env)
     categorical.design_fixed = True
     terms = design.terms
     k = len(terms)
@@ -714,13 +506,12 @@ def fit_glm_irls(data, formula: str, *, link: str = "logit", cluster: str | None
         if not isinstance(cluster, str):
             raise ValueError(f"cluster must be a column name, got {cluster!r}")
         if parts.columns is not None and cluster not in parts.columns:
-            raise ValueError(f"cluster column {cluster!r} is not in the data")
+            raise ValueError(f"cluster column {cluster!r} not found in the data")
 
-    run = _run_irls(parts, design, link, _start_params(start_params, k), maxiter, tol, started,
+    run = _run_irls(parts, design, link, _start_params(start_params, k), max_iter, tol, started,
                     cluster)
     passes, totals, deviance = run.passes, run.final.totals, run.final.deviance
     beta = run.final.beta if run.final.beta is not None else np.full(k, np.nan)
-    problems: list[str] = []
     n_clusters = None
     if run.broke_down:
         cov_nonrobust = cov = np.full((k, k), np.nan)
@@ -738,44 +529,20 @@ def fit_glm_irls(data, formula: str, *, link: str = "logit", cluster: str | None
         bread = _inverse(totals.observed_information)
         correction = n_clusters / (n_clusters - 1.0) * (totals.n - 1.0) / (totals.n - k)
         cov = correction * bread @ clusters.meat() @ bread
-        if n_clusters < 50:
-            problems.append(f"only {n_clusters} clusters in {cluster!r}: cluster-robust "
-                            "standard errors are unreliable with fewer than about 50")
     elif not run.broke_down:
         cov = cov_nonrobust
 
     # A numerically singular information (separation) can leave negative variances: NaN then.
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(cov))
-    problems = _diagnose(run, maxiter, totals, beta, se, terms) + problems
+    problems = (_diagnose(run, max_iter, totals, beta, se, terms)
+                + few_clusters_warning(n_clusters, cluster))
     for problem in problems:
         log.warning("%s", problem)
-    name = model or f"glm_{link}"
-    return FitResult(
-        model=name,
-        summary=tidy_summary(terms, beta, se),
-        n=totals.n,
-        events=int(totals.events),
-        converged=run.converged,
-        formula=formula,
-        loglik=totals.loglik,
-        warnings=problems,
-        extra={
-            "cov": pd.DataFrame(cov, index=terms, columns=terms),
-            "cov_type": "nonrobust" if cluster is None else "cluster",
-            "cov_nonrobust": pd.DataFrame(cov_nonrobust, index=terms, columns=terms),
-            "deviance": deviance,
-            "aic": deviance + 2 * k,
-            "n_clusters": n_clusters,
-            "cluster": cluster,
-            "iterations": run.iterations,
-            "halvings": run.halvings,
-            "passes": passes,
-            "link": link,
-            "design_info": design.design_info,
-            "seconds": time.perf_counter() - started,
-        },
-    )
+    return StreamedFit(terms, beta, se, cov, cov_nonrobust, totals.n, int(totals.events),
+                       totals.loglik, deviance, run.converged, run.iterations, run.halvings,
+                       passes, link, cluster, n_clusters, problems, design.design_info,
+                       time.perf_counter() - started)
 
 
 def _start_params(start_params, k: int) -> np.ndarray | None:
@@ -813,11 +580,11 @@ class _IrlsRun:
     broke_down: bool = False  # no estimate with finite sums was reached: no standard errors
 
 
-def _run_irls(parts: Partitions, design: _Design, link: str, beta: np.ndarray | None,
-              maxiter: int, tol: float, started: float, cluster: str | None = None) -> _IrlsRun:
+def _run_irls(parts: Partitions, design: StreamedDesign, link: str, beta: np.ndarray | None,
+              max_iter: int, tol: float, started: float, cluster: str | None = None) -> _IrlsRun:
     """Fisher scoring, then Newton steps, halved when needed (module docstring, "Convergence").
 
-    Returns at convergence, after ``maxiter`` updates, or - with ``stop_reason`` - when no
+    Returns at convergence, after ``max_iter`` updates, or - with ``stop_reason`` - when no
     acceptable step can be found; it never raises on a numerical breakdown. With ``cluster``,
     a pass whose full step is already below ``tol`` - the pass that will most likely show
     convergence - also sums the cluster scores, which saves the separate cluster pass.
@@ -866,7 +633,7 @@ def _run_irls(parts: Partitions, design: _Design, link: str, beta: np.ndarray | 
                 return run
             accepted = current
         halvings = 0
-        if run.iterations == maxiter:
+        if run.iterations == max_iter:
             run.final = current
             return run
         # Fisher scoring from the start, Newton after: for cloglog, Fisher scoring converges
@@ -902,12 +669,12 @@ def _converged(current: _Iterate, previous: _Iterate, tol: float) -> bool:
     return deviance_change < tol and _step_size(current.beta, previous.beta) < tol
 
 
-def _diagnose(run: _IrlsRun, maxiter: int, totals: _PassTotals, beta: np.ndarray,
+def _diagnose(run: _IrlsRun, max_iter: int, totals: _PassTotals, beta: np.ndarray,
               se: np.ndarray, terms: list[str]) -> list[str]:
     """Human-readable warnings: non-convergence and the symptoms of separation."""
     problems = []
     if not run.converged:
-        problems.append(run.stop_reason or f"IRLS did not converge in {maxiter} iterations")
+        problems.append(run.stop_reason or f"IRLS did not converge in {max_iter} iterations")
     if totals.saturated:
         problems.append(f"{totals.saturated} of {totals.n} rows have fitted probabilities "
                         "numerically 0 or 1: (quasi-)complete separation, estimates may be "

@@ -1,9 +1,9 @@
-"""Model specifications as data: the four factor families and the formulas built from them.
+"""Model specifications as data: the four factor families and the right-hand sides built from them.
 
 Every loan-level model in the project is assembled here, from one table of formula terms per
 factor family, so that the nested sequence, the drop-one tests and the Shapley decomposition all
-fit exactly the same terms. Terms use the column names of the features table (see the column
-contract in ``src/features``); a term is any patsy expression.
+fit exactly the same terms. Terms use the column names of the features table (the feature
+registry, :mod:`overdue.features.registry`); a term is any patsy expression.
 
 The families answer the four research questions of DESIGN.md:
 
@@ -15,22 +15,24 @@ The families answer the four research questions of DESIGN.md:
 
 Examples
 --------
->>> nested_formulas()["credit"].startswith("defaulted ~ fico + dti")
+>>> nested_rhs()["credit"].startswith("fico + dti")
 True
->>> formula([])
-'defaulted ~ 1'
->>> len(subset_formulas())
+>>> rhs([])
+'1'
+>>> len(subset_rhs())
 16
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-import re
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 import patsy
+
+from overdue.models.design import formula_variables
 
 OUTCOME = "defaulted"
 
@@ -120,104 +122,72 @@ def _check_families(families: Iterable[str],
     return chosen
 
 
-def formula(
-    families: Iterable[str],
-    outcome: str = OUTCOME,
-    family_terms: Mapping[str, Sequence[str]] = FAMILIES,
-) -> str:
-    """Formula with the terms of the given families (intercept only when there are none).
+def rhs(families: Iterable[str] = NESTED_ORDER, exclude: Iterable[str] = (),
+        family_terms: Mapping[str, Sequence[str]] = FAMILIES) -> str:
+    """Right-hand side with the terms of the given families (``"1"`` when there are none),
+    leaving out terms that mention a column in ``exclude`` (e.g. the strata of a stratified Cox).
 
     Parameters
     ----------
     families : iterable of str
         Family names, keys of ``family_terms``; their terms are joined in this order.
-    outcome : str
-        Left-hand side (a 0/1 column).
+    exclude : iterable of str
+        Columns whose terms are left out.
     family_terms : mapping of str to sequence of str
         Terms of each family; defaults to :data:`FAMILIES`.
 
-    Returns
-    -------
-    str
-        ``"outcome ~ term + term ..."`` or ``"outcome ~ 1"``.
-
     Examples
     --------
-    >>> formula(["macro"])
-    'defaulted ~ state_unemp + state_unemp_change_12m + gdp_growth_yoy + term_spread'
+    >>> rhs(["macro"])
+    'state_unemp + state_unemp_change_12m + gdp_growth_yoy + term_spread'
+    >>> rhs(["purpose"], exclude=["term"])
+    "C(purpose_group, Treatment('refinancing')) + loan_to_income"
     """
-    chosen = _check_families(families, family_terms)
-    terms = [term for name in chosen for term in family_terms[name]]
-    return f"{outcome} ~ {' + '.join(terms) if terms else '1'}"
+    excluded = set(exclude)
+    terms = [term for name in _check_families(families, family_terms) for term in family_terms[name]
+             if not (formula_variables(term) & excluded)]
+    return " + ".join(terms) if terms else "1"
 
 
-def nested_formulas(
+def nested_rhs(
     order: Sequence[str] = NESTED_ORDER,
-    outcome: str = OUTCOME,
     family_terms: Mapping[str, Sequence[str]] = FAMILIES,
+    exclude: Iterable[str] = (),
 ) -> dict[str, str]:
     """The nested sequence of models, adding one family at a time.
-
-    Parameters
-    ----------
-    order : sequence of str
-        Families in the order they enter.
-    outcome : str
-        Left-hand side.
-    family_terms : mapping of str to sequence of str
-        Terms of each family.
 
     Returns
     -------
     dict of str to str
-        Ordered ``{"credit": ..., "credit+purpose": ..., ...}``; each name lists the families in
-        the model.
+        Ordered ``{"credit": rhs, "credit+purpose": rhs, ...}``; each name lists the families
+        in the model.
 
     Examples
     --------
-    >>> list(nested_formulas())
+    >>> list(nested_rhs())
     ['credit', 'credit+purpose', 'credit+purpose+macro', 'credit+purpose+macro+underwriting']
     """
     order = _check_families(order, family_terms)
-    return {
-        "+".join(order[: k + 1]): formula(order[: k + 1], outcome, family_terms)
-        for k in range(len(order))
-    }
+    return {"+".join(order[: k + 1]): rhs(order[: k + 1], exclude, family_terms)
+            for k in range(len(order))}
 
 
-def subset_formulas(
-    family_terms: Mapping[str, Sequence[str]] = FAMILIES,
-    outcome: str = OUTCOME,
-) -> dict[frozenset[str], str]:
-    """A formula for every subset of families, the empty one being intercept-only.
-
-    Parameters
-    ----------
-    family_terms : mapping of str to sequence of str
-        Terms of each family.
-    outcome : str
-        Left-hand side.
-
-    Returns
-    -------
-    dict of frozenset to str
-        ``2 ** len(family_terms)`` formulas keyed by the set of families they contain.
+def subset_rhs(family_terms: Mapping[str, Sequence[str]] = FAMILIES) -> dict[frozenset[str], str]:
+    """A right-hand side for every subset of families, the empty one being ``"1"``.
 
     Examples
     --------
-    >>> subset_formulas()[frozenset()]
-    'defaulted ~ 1'
+    >>> subset_rhs()[frozenset()]
+    '1'
     """
     names = list(family_terms)
-    return {
-        frozenset(subset): formula(subset, outcome, family_terms)
-        for size in range(len(names) + 1)
-        for subset in combinations(names, size)
-    }
+    return {frozenset(subset): rhs(subset, family_terms=family_terms)
+            for size in range(len(names) + 1) for subset in combinations(names, size)}
 
 
-def complete_cases(df: pd.DataFrame, formulas: str | Iterable[str]) -> pd.DataFrame:
-    """Rows on which every formula can be evaluated without missing values.
+def complete_cases(df: pd.DataFrame, rhs_list: str | Iterable[str],
+                   columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Rows on which every right-hand side can be evaluated and ``columns`` are not missing.
 
     Nested comparisons (likelihood-ratio tests, pseudo-R² shares) are only meaningful on one common
     sample; this selects it. Missingness is judged on the evaluated terms, so a term that fills its
@@ -227,54 +197,38 @@ def complete_cases(df: pd.DataFrame, formulas: str | Iterable[str]) -> pd.DataFr
     ----------
     df : pandas.DataFrame
         Data with a unique index.
-    formulas : str or iterable of str
-        Formulas that will be fitted on the result.
+    rhs_list : str or iterable of str
+        Right-hand sides that will be fitted on the result.
+    columns : sequence of str
+        Further columns that must be present (the duration of a survival model …).
 
     Returns
     -------
     pandas.DataFrame
-        The rows of ``df`` complete for all formulas; ``attrs["dropped"]`` holds the number removed.
+        The rows of ``df`` complete for all of them; ``attrs["dropped"]`` holds the number removed.
 
     Examples
     --------
     >>> frame = pd.DataFrame({"defaulted": [0, 1, 0], "fico": [700.0, None, 650.0]})
-    >>> complete_cases(frame, "defaulted ~ fico").attrs["dropped"]
+    >>> complete_cases(frame, "fico").attrs["dropped"]
     1
     """
     if not df.index.is_unique:
         raise ValueError("data frame index must be unique to select complete cases")
     keep = np.ones(len(df), dtype=bool)
-    for one_formula in [formulas] if isinstance(formulas, str) else formulas:
+    if len(columns):
+        keep &= df[list(columns)].notna().all(axis=1).to_numpy()
+    for one_rhs in [rhs_list] if isinstance(rhs_list, str) else rhs_list:
+        if not formula_variables(one_rhs):
+            continue  # an intercept-only model needs no column (patsy would build one row)
         try:
-            outcome, design = patsy.dmatrices(one_formula, df, NA_action="drop",
-                                              return_type="dataframe")
+            design = patsy.dmatrix(one_rhs, df, NA_action="drop", return_type="dataframe")
         except patsy.PatsyError as err:
-            raise ValueError(f"cannot evaluate formula {one_formula!r} on the data: {err}") from err
+            raise ValueError(f"cannot evaluate {one_rhs!r} on the data: {err}") from err
         keep &= df.index.isin(design.index)
     selected = df.loc[keep].copy()
     selected.attrs["dropped"] = int((~keep).sum())
     return selected
-
-
-def rhs(families: Iterable[str] = NESTED_ORDER, exclude: Iterable[str] = (),
-        family_terms: Mapping[str, Sequence[str]] = FAMILIES) -> str:
-    """Right-hand side of the families' formula for survival and hazard models (no outcome),
-    leaving out terms that mention a column in ``exclude`` (e.g. the strata of a stratified Cox).
-
-    Examples
-    --------
-    >>> rhs(["purpose"], exclude=["term"])
-    "C(purpose_group, Treatment('refinancing')) + loan_to_income"
-    """
-    excluded = set(exclude)
-    terms = [term for name in _check_families(families, family_terms) for term in family_terms[name]
-             if not (_term_names(term) & excluded)]
-    return " + ".join(terms) if terms else "1"
-
-
-def _term_names(term: str) -> set[str]:
-    """Column names a patsy term refers to."""
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", term)) - {"C", "I", "Treatment", "fillna"}
 
 
 #: The discrete-time hazard on the loan-month panel: the loan's credit record, purpose and
@@ -302,7 +256,7 @@ def usable_terms(frame: pd.DataFrame, terms: Iterable[str]) -> list[str]:
     ['fico']
     """
     def usable(term):
-        columns = _term_names(term) - {"Treatment", "refinancing", "RENT", "fillna"}
+        columns = formula_variables(term)
         return all(c in frame.columns and frame[c].nunique(dropna=True) >= 2 for c in columns)
 
     return [term for term in terms if usable(term)]
@@ -319,3 +273,69 @@ def usable_families(frame: pd.DataFrame, family_terms: Mapping[str, Sequence[str
     """
     kept = {name: tuple(usable_terms(frame, terms)) for name, terms in family_terms.items()}
     return {name: terms for name, terms in kept.items() if terms}
+
+
+@dataclass(frozen=True)
+class ModelSample:
+    """The loans a set of models is fitted on, and the right-hand sides they fit.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The complete cases: rows on which every term (and the required columns) is present.
+    families : dict of str to tuple of str
+        The families used and their terms, restricted to what the data support.
+    rhs : str
+        Right-hand side of all those families together.
+    nested : dict of str to str
+        The nested sequence (one family added at a time), name -> right-hand side.
+    dropped : int
+        Rows left out for missing values.
+    left_out : dict of str to list of str
+        Terms of each family the data cannot support (absent or constant columns).
+    """
+
+    data: pd.DataFrame
+    families: dict[str, tuple[str, ...]]
+    rhs: str
+    nested: dict[str, str]
+    dropped: int
+    left_out: dict[str, list[str]]
+
+
+def model_sample(frame: pd.DataFrame, families: Sequence[str] | None = None, *,
+                 exclude: Iterable[str] = (), columns: Sequence[str] = (),
+                 family_terms: Mapping[str, Sequence[str]] = FAMILIES) -> ModelSample:
+    """The complete-case sample and right-hand sides of some families, in one call.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Features (or panel) with a unique index.
+    families : sequence of str, optional
+        Families to use, in order of entry; default all of ``family_terms``. Families the data
+        cannot support at all are left out.
+    exclude : iterable of str
+        Columns whose terms are left out (a Cox model's strata).
+    columns : sequence of str
+        Columns that must also be complete (a survival model's duration).
+    family_terms : mapping of str to sequence of str
+        Terms of each family; default :data:`FAMILIES`.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"fico": [700.0, 720, None, 680], "dti": [10.0, 12, 9, 30],
+    ...                       "defaulted": [0, 1, 0, 1]})
+    >>> sample = model_sample(frame, family_terms={"credit": ["fico", "dti"], "macro": ["state_unemp"]})
+    >>> sample.rhs, len(sample.data), sample.left_out
+    ('fico + dti', 3, {'credit': [], 'macro': ['state_unemp']})
+    """
+    usable = usable_families(frame, family_terms)
+    chosen = list(family_terms) if families is None else _check_families(families, family_terms)
+    kept = {name: usable[name] for name in chosen if name in usable}
+    nested = nested_rhs(list(kept), kept, exclude) if kept else {}
+    full = rhs(list(kept), exclude, kept)
+    data = complete_cases(frame, [full], columns)
+    left_out = {name: [term for term in family_terms[name] if term not in usable.get(name, ())]
+                for name in chosen}
+    return ModelSample(data, kept, full, nested, data.attrs["dropped"], left_out)

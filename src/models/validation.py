@@ -1,0 +1,154 @@
+"""Out-of-time validation: fit on the loans issued up to a cut-off month, score the later ones.
+
+The test the field holds a default model to (DESIGN.md, "Model assessment"): a model that only
+describes its own sample is not a risk assessment. The scores of the later loans are then judged
+by :mod:`overdue.models.assessment`.
+
+Examples
+--------
+>>> rng = np.random.default_rng(6)
+>>> loans = pd.DataFrame({"fico": rng.normal(0, 1, 1200),
+...                       "issue_d": pd.to_datetime("2010-01-01") + pd.to_timedelta(rng.integers(0, 700, 1200), "D")})
+>>> loans["issue_d"] = loans.issue_d.dt.to_period("M").dt.to_timestamp()
+>>> loans["defaulted"] = (rng.random(1200) < 1 / (1 + np.exp(1.5 + loans.fico))).astype(int)
+>>> result = out_of_time_auc(loans, "fico", cutoff="2010-12")
+>>> bool(result.auc.ci_lower < 0.76 < result.auc.ci_upper), result.n_train + result.n_test
+(True, 1200)
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from overdue.models.assessment import AUC, auc_delong
+from overdue.models.design import formula_variables
+from overdue.models.logit import check_logit_input, fit_logit
+from overdue.models.result import FitResult
+from overdue.models.specs import OUTCOME, VINTAGE_COLUMNS
+
+__all__ = ["OutOfTimeResult", "out_of_time_auc"]
+
+
+@dataclass
+class OutOfTimeResult:
+    """Out-of-time validation of a logit: fitted before a cutoff month, scored after it.
+
+    Attributes
+    ----------
+    auc : AUC
+        Test-period AUC with DeLong interval.
+    fit : FitResult
+        The model fitted on the training period.
+    cutoff : pandas.Period
+        Last issue month of the training period.
+    n_train, n_test, events_train, events_test : int
+    y, p : numpy.ndarray
+        Test outcomes and predicted probabilities (for calibration and paired AUC tests).
+    carried_forward : dict
+        Vintage columns whose test values were replaced by the latest training value.
+    """
+
+    auc: AUC
+    fit: FitResult
+    cutoff: pd.Period
+    n_train: int
+    n_test: int
+    events_train: int
+    events_test: int
+    y: np.ndarray = field(repr=False)
+    p: np.ndarray = field(repr=False)
+    carried_forward: dict = field(default_factory=dict)
+
+
+def _split_by_cutoff(df: pd.DataFrame, cutoff, date_col: str) -> tuple[pd.Series, pd.Period]:
+    if date_col not in df.columns:
+        raise ValueError(f"date column '{date_col}' is not in the data frame")
+    if not pd.api.types.is_datetime64_any_dtype(df[date_col]):
+        raise ValueError(f"date column '{date_col}' must be datetime64, got {df[date_col].dtype}")
+    if df[date_col].isna().any():
+        raise ValueError(f"date column '{date_col}' has missing values")
+    if isinstance(cutoff, str) and not re.fullmatch(r"\d{4}-\d{1,2}(-\d{1,2})?", cutoff.strip()):
+        raise ValueError(f"cutoff {cutoff!r} is not a month like '2010-12'")
+    try:
+        cutoff_month = pd.Period(cutoff, freq="M")
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"cutoff {cutoff!r} is not a month like '2010-12'") from err
+    in_training = df[date_col].dt.to_period("M") <= cutoff_month
+    return in_training, cutoff_month
+
+
+def out_of_time_auc(
+    df: pd.DataFrame,
+    rhs: str,
+    *,
+    outcome: str = OUTCOME,
+    cutoff="2010-12",
+    date_col: str = "issue_d",
+    cluster: str | None = None,
+    alpha: float = 0.05,
+    carry_forward: Sequence[str] = VINTAGE_COLUMNS,
+) -> OutOfTimeResult:
+    """Fit a logit on loans issued up to and including the cutoff month, score the later ones.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Loans, complete for the model's columns.
+    rhs : str
+        Right-hand side of the logit to validate (as :func:`~overdue.models.logit.fit_logit`).
+    outcome : str
+        0/1 outcome column.
+    cutoff : str or pandas.Period
+        Last issue month of the training period, e.g. ``"2010-12"``.
+    date_col : str
+        Issue date column (datetime64).
+    cluster : str, optional
+        Cluster column for the training fit's covariance.
+    alpha : float
+        1 - confidence level of the AUC interval.
+    carry_forward : sequence of str
+        Vintage columns (e.g. ``issue_year``): a vintage issued after the cutoff has no estimated
+        effect, so test loans get the latest training vintage's effect. Any other category unseen
+        in training raises.
+
+    Returns
+    -------
+    OutOfTimeResult
+
+    """
+    check_logit_input(df, rhs, outcome, cluster)
+    in_training, cutoff_month = _split_by_cutoff(df, cutoff, date_col)
+    train, test = df.loc[in_training], df.loc[~in_training].copy()
+    for name, part in (("training", train), ("test", test)):
+        if part[outcome].nunique() < 2:
+            raise ValueError(f"the {name} period (cutoff {cutoff_month}) has {len(part)} loans "
+                             f"and not both values of '{outcome}'")
+    fit = fit_logit(train, rhs, outcome=outcome, cluster=cluster, alpha=alpha)
+
+    used = formula_variables(rhs)
+    carried = {}
+    for column in carry_forward:
+        if column in used and column in test.columns:
+            latest = train[column].max()
+            unseen = ~test[column].isin(pd.unique(train[column]))
+            if unseen.any():
+                test.loc[unseen, column] = latest
+                carried[column] = latest
+    try:
+        p = fit.predict(test)
+    except (patsy.PatsyError, ValueError) as err:
+        raise ValueError(f"cannot score the test period with {rhs!r} (a category unseen "
+                         f"before {cutoff_month}, or missing values?): {err}") from err
+    if len(p) != len(test) or not np.isfinite(p).all():
+        raise ValueError("test period has missing values in the model's columns")
+    y = test[outcome].to_numpy().astype(int)
+    return OutOfTimeResult(
+        auc=auc_delong(y, p, alpha), fit=fit, cutoff=cutoff_month, n_train=len(train),
+        n_test=len(test), events_train=int(train[outcome].sum()), events_test=int(y.sum()),
+        y=y, p=p, carried_forward=carried)
+
