@@ -25,7 +25,8 @@ import yaml
 
 from overdue.errors import ConfigError, OverdueError
 from overdue.io import atomic_path, exclusive_lock, read_yaml_mapping
-from overdue.report import collected_numbers, project_root
+from overdue.paths import project_root
+from overdue.report import collected_numbers
 
 #: Packages whose versions every manifest records.
 RECORDED_PACKAGES = ["overdue", "numpy", "pandas", "scipy", "statsmodels", "pyarrow", "pandera",

@@ -14,7 +14,7 @@ import pandas as pd
 from overdue.errors import ConfigError, DataError
 from overdue.features.build import compute_features, make_context
 from overdue.features.outcomes import build_panel
-from overdue.report import resolve
+from overdue.paths import resolve
 
 
 @dataclass
