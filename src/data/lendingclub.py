@@ -13,10 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from overdue.data.mapping import LoanFileMapping
-from overdue.data.schemas import LOAN_COLUMNS, coerce_loan_types, validate_loans
+from overdue.data.schemas import LOAN_COLUMNS, POLICY_PREFIX, coerce_loan_types, validate_loans
 from overdue.errors import DataError
 
-POLICY_PREFIX = "Does not meet the credit policy. Status:"
 # Lines of LendingClub's CSV export that are not loans: the notice above the header, the separator
 # before loans outside the credit policy, and the summary footer.
 _NON_LOAN_LINE = re.compile(r"^\s*\"?(Notes offered by Prospectus|Loans that do not meet|"

@@ -12,6 +12,13 @@ from pandera.errors import SchemaErrors
 from overdue.data.sources import STATE_CODES
 from overdue.errors import DataError
 
+#: The platform's grades, from the safest (A) to the riskiest (G).
+GRADES = "ABCDEFG"
+
+#: What LendingClub puts before the status of a loan issued outside its credit policy, as in
+#: "Does not meet the credit policy. Status:Fully Paid"; such loans have ``meets_policy`` False.
+POLICY_PREFIX = "Does not meet the credit policy. Status:"
+
 #: Canonical loan columns and their pandas dtypes. Free text and identifiers (desc, title,
 #: emp_title, url, member_id, zip_code) are deliberately absent: they never leave the raw files.
 LOAN_COLUMNS: dict[str, str] = {
@@ -29,7 +36,7 @@ LOAN_COLUMNS: dict[str, str] = {
     "annual_inc": "float64",
     "verification_status": "string",
     "issue_d": "datetime64[ns]",     # first day of the issue month
-    "loan_status": "string",         # as published, e.g. "Does not meet the credit policy. Status:Fully Paid"
+    "loan_status": "string",         # as published, POLICY_PREFIX included
     "meets_policy": "bool",          # False for loans issued outside the platform's credit policy
     "purpose": "string",
     "addr_state": "string",
@@ -68,7 +75,7 @@ LOAN_SCHEMA = pa.DataFrameSchema(
         "term": _col("int64", pa.Check.isin([12, 24, 36, 48, 60, 72, 84]), nullable=False),
         "int_rate": _col("float64", pa.Check.in_range(0, 1), nullable=False),
         "installment": _col("float64", _non_negative),
-        "grade": _col("string", pa.Check.isin(list("ABCDEFG"))),
+        "grade": _col("string", pa.Check.isin(list(GRADES))),
         "annual_inc": _col("float64", _non_negative),
         "issue_d": _col("datetime64[ns]", nullable=False),
         "loan_status": _col("string", nullable=False),

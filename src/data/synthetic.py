@@ -54,8 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from overdue.data.schemas import LOAN_COLUMNS, validate_loans
-from overdue.features.credit import GRADES
+from overdue.data.schemas import GRADES, LOAN_COLUMNS, POLICY_PREFIX, validate_loans
 
 #: Shares of the LendingClub 2007–2011 loans by state (the real book; states it lent nothing in
 #: are absent). Normalised before use.
@@ -465,7 +464,7 @@ def _outcome_columns(loans: pd.DataFrame, event: np.ndarray, time: np.ndarray) -
     last_payment[(event == 1) & (time == 1)] = np.datetime64("NaT")   # never paid
     status = np.where(event == 1, "Charged Off", "Fully Paid").astype(object)
     outside = ~loans["meets_policy"].to_numpy(dtype=bool)
-    status[outside] = "Does not meet the credit policy. Status:" + status[outside]
+    status[outside] = POLICY_PREFIX + status[outside]
 
     rate = loans["int_rate"].to_numpy() / 12
     installment = loans["installment"].to_numpy()

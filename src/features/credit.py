@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from overdue.data.schemas import GRADES
 from overdue.features.registry import feature
-
-GRADES = "ABCDEFG"
 
 
 def months_between(start: pd.Series, end: pd.Series) -> pd.Series:

@@ -7,10 +7,6 @@ import pandas as pd
 from overdue.errors import DataError
 from overdue.features.registry import FeatureContext, feature
 
-#: National series taken at the issue month: feature name -> macro panel column.
-NATIONAL_AT_ISSUE = {"national_unemp": "national_unemp", "gdp_growth_yoy": "gdp_growth_yoy",
-                     "fed_funds": "fed_funds", "term_spread": "term_spread", "recession": "recession"}
-
 
 def state_unemployment_at(states: pd.Series, months: pd.Series, context: FeatureContext) -> pd.Series:
     """The state's unemployment rate (percent) in the given months; a missing value is an error

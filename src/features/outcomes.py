@@ -20,12 +20,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from overdue.data.schemas import POLICY_PREFIX
 from overdue.errors import DataError
 from overdue.features.credit import months_between
 from overdue.features.registry import FeatureContext, feature
 
 DEFAULT_MARKERS = ("Charged Off", "Default")
 OPEN_STATUSES = ("Current", "In Grace Period", "Late (16-30 days)", "Late (31-120 days)", "Issued")
+#: Competing-risks event codes of the ``event`` feature and the panel.
 EVENT_CODES = {"censored": 0, "default": 1, "prepaid": 2}
 
 
@@ -69,7 +71,7 @@ def _classify(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFrame:
 
 def _classify_uncached(loans: pd.DataFrame, params: dict) -> pd.DataFrame:
     status = loans["loan_status"].astype("string").str.replace(
-        "Does not meet the credit policy. Status:", "", regex=False).str.strip()
+        POLICY_PREFIX, "", regex=False).str.strip()
     overdue_extra = status.isin(params.get("overdue_statuses", ()))
     is_default = status.str.contains("|".join(DEFAULT_MARKERS), regex=True).fillna(False) | overdue_extra
     is_paid = status.str.contains("Fully Paid", regex=False).fillna(False) & ~is_default
@@ -128,7 +130,9 @@ def event_type(loans, context):
 def event(loans, context):
     """Competing-risks event code: 0 censored, 1 default, 2 prepaid."""
     classified = _classify(loans, context)
-    codes = classified["event_type"].map({"default": 1, "prepaid": 2}).fillna(0).astype("Int64")
+    codes = classified["event_type"].map({"default": EVENT_CODES["default"],
+                                          "prepaid": EVENT_CODES["prepaid"]})
+    codes = codes.fillna(EVENT_CODES["censored"]).astype("Int64")
     return codes.where(classified["time"].notna(), pd.NA).astype("Int64" if classified["time"].isna().any() else "int64")
 
 
@@ -190,8 +194,8 @@ def build_panel(features: pd.DataFrame, context: FeatureContext, macro_lag: int 
         "id": features["id"].to_numpy()[rows],
         "month_on_book": month_on_book.astype("int16"),
         "calendar_month": calendar,
-        "event_default": (last_row & (event == 1)).astype("int8"),
-        "event_prepaid": (last_row & (event == 2)).astype("int8"),
+        "event_default": (last_row & (event == EVENT_CODES["default"])).astype("int8"),
+        "event_prepaid": (last_row & (event == EVENT_CODES["prepaid"])).astype("int8"),
     })
     for column in carry:
         if column in features.columns:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from overdue.features.credit import GRADES, fico, grade_code
+from overdue.data.schemas import GRADES
+from overdue.features.credit import fico, grade_code
 from overdue.features.registry import feature
 
 
