@@ -8,8 +8,8 @@ import pytest
 from overdue.data.synthetic import write_synthetic
 from overdue.features.build import compute_features, make_context
 from overdue.features.dask_backend import (as_canonical, build_features_partitioned,
-                                           loan_partitions, partitioned_context,
-                                           quantile_from_counts)
+                                           loan_partitions, partitioned_context)
+from overdue.features.underwriting import quantile_from_counts
 from overdue.features.outcomes import build_panel
 
 from test_synthetic import toy_macro

@@ -7,9 +7,10 @@ memory needed is set by the partition size, not by the number of loans:
 
 1. **One first pass** over the loans (five columns) resolves everything that depends on the
    whole table into one :class:`~overdue.features.registry.FeatureContext`: the FICO grade
-   cut-offs (FICO quantiles at the platform's grade shares, computed exactly from counts of the
-   distinct FICO values) and the snapshot month (latest issue or payment month). Every partition
-   gets this same context, so the result equals the in-memory build row for row.
+   cut-offs (:func:`~overdue.features.underwriting.fico_grade_cutoffs_from_counts` of the FICO
+   and grade counts summed over the partitions) and the snapshot month (latest issue or payment
+   month). Every partition gets this same context, so the result equals the in-memory build row
+   for row.
 2. **Per partition**: features, then the panel of those loans; both written as parquet parts
    ``out_dir/features/part-00000.parquet …`` and ``out_dir/panel/part-00000.parquet …``.
 
@@ -44,14 +45,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from overdue.data.schemas import LOAN_COLUMNS
 from overdue.features.build import compute_features
-from overdue.features.credit import GRADES
 from overdue.features.outcomes import build_panel, outcome_params
 from overdue.features.registry import FeatureContext
+from overdue.features.underwriting import fico_grade_cutoffs_from_counts
 
 BACKENDS = ("pandas", "dask")
 #: Columns the first pass reads: what the whole-table parts of the context depend on.
@@ -156,50 +156,6 @@ def as_canonical(loans: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------- first pass
-def quantile_from_counts(values: np.ndarray, counts: np.ndarray, q: float) -> float:
-    """``np.quantile(np.repeat(values, counts), q)`` without materialising the repeat.
-
-    Uses NumPy's default ("linear", Hyndman–Fan type 7) rule with NumPy's own floating-point
-    steps, so the result is bit-for-bit NumPy's: cut-offs computed from counts over partitions
-    then equal those of the in-memory build.
-
-    Parameters
-    ----------
-    values : array of float
-        Distinct values, sorted ascending.
-    counts : array of int
-        How often each value occurs (positive).
-    q : float
-        Quantile in [0, 1].
-
-    Examples
-    --------
-    >>> quantile_from_counts(np.array([1.0, 2.0, 4.0]), np.array([2, 1, 1]), 0.5)
-    1.5
-    >>> float(np.quantile([1.0, 1.0, 2.0, 4.0], 0.5))
-    1.5
-    """
-    n = int(counts.sum())
-    if n == 0:
-        raise ValueError("no values to take a quantile of")
-    virtual_index = n * q + (1 + q * (1 - 1 - 1)) - 1      # NumPy: alpha = beta = 1
-    cumulative = np.cumsum(counts)
-
-    def order_statistic(k: int) -> float:
-        return float(values[np.searchsorted(cumulative, k, side="right")])
-
-    if virtual_index >= n - 1:
-        return order_statistic(n - 1)
-    below = np.floor(virtual_index)
-    lower, upper = order_statistic(int(below)), order_statistic(int(below) + 1)
-    gamma = virtual_index - below
-    difference = upper - lower
-    # NumPy interpolates from the nearer end (its _lerp), which decides the last bit.
-    if gamma >= 0.5:
-        return float(upper - difference * (1 - gamma))
-    return float(lower + difference * gamma)
-
-
 def partitioned_context(loans_dir: str | os.PathLike, macro: pd.DataFrame,
                         macro_source: str = "macro panel", batch_rows: int = 1_000_000,
                         **outcome_options) -> FeatureContext:
@@ -239,12 +195,7 @@ def partitioned_context(loans_dir: str | os.PathLike, macro: pd.DataFrame,
     if fico_counts.empty:
         raise ValueError(f"loans_dir {os.fspath(loans_dir)!r}: column 'fico_range_low' has no "
                          "values (no loans, or no FICO scores), so no FICO grade cut-offs")
-    fico_counts = fico_counts.sort_index()
-    values, counts = fico_counts.index.to_numpy(dtype=float), fico_counts.to_numpy(dtype=np.int64)
-    # As fico_grade_cutoffs: grade shares (of loans with a grade), best grades to the best FICO.
-    shares = (grade_counts / grade_counts.sum()).reindex(list(GRADES), fill_value=0.0)
-    upper_share = np.cumsum(shares.to_numpy())[:-1]
-    cutoffs = [quantile_from_counts(values, counts, 1 - s) for s in upper_share]
+    cutoffs = fico_grade_cutoffs_from_counts(fico_counts, grade_counts)
     extremes = pd.DataFrame({"issue_d": [latest_issue], "last_pymnt_d": [latest_payment]},
                             dtype="datetime64[ns]")
     return FeatureContext(macro=macro, macro_source=macro_source, fico_grade_cutoffs=cutoffs,

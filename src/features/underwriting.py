@@ -9,21 +9,88 @@ from overdue.features.credit import fico, grade_code
 from overdue.features.registry import feature
 
 
-def fico_grade_cutoffs(fico_scores: pd.Series, grades: pd.Series) -> list[float]:
-    """FICO thresholds that would reproduce the platform's grade mix if grades followed FICO alone.
+def quantile_from_counts(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """``np.quantile(np.repeat(values, counts), q)`` without materialising the repeat.
 
-    The best FICO scores get A, in the share of loans the platform graded A, the next get B, and
-    so on: threshold k is the FICO quantile at the cumulative share of grades worse than k.
+    NumPy's default rule ("linear", Hyndman–Fan type 7) taken with NumPy's own floating-point
+    steps - virtual index ``(n - 1) * q``, interpolation from the nearer end as its ``_lerp``
+    does - so the result is bit-for-bit NumPy's: cut-offs from counts summed over partitions
+    equal those of the whole table at once.
+
+    Parameters
+    ----------
+    values : array of float
+        Distinct values, sorted ascending.
+    counts : array of int
+        How often each value occurs (non-negative, at least one positive).
+    q : float
+        Quantile in [0, 1].
 
     Examples
     --------
-    >>> cuts = fico_grade_cutoffs(pd.Series([800, 750, 700, 650.0]), pd.Series(list("ABCD")))
-    >>> [round(c) for c in cuts]
-    [775, 725, 675, 650, 650, 650]
+    >>> quantile_from_counts(np.array([1.0, 2.0, 4.0]), np.array([2, 1, 1]), 0.5)
+    1.5
+    >>> float(np.quantile([1.0, 1.0, 2.0, 4.0], 0.5))
+    1.5
     """
-    shares = grades.value_counts(normalize=True).reindex(list(GRADES), fill_value=0.0)
+    n = int(counts.sum())
+    if n == 0:
+        raise ValueError("no values to take a quantile of")
+    virtual_index = (n - 1) * q
+    cumulative = np.cumsum(counts)
+
+    def order_statistic(k: int) -> float:
+        return float(values[np.searchsorted(cumulative, k, side="right")])
+
+    if virtual_index >= n - 1:
+        return order_statistic(n - 1)
+    below = np.floor(virtual_index)
+    lower, upper = order_statistic(int(below)), order_statistic(int(below) + 1)
+    gamma = virtual_index - below
+    difference = upper - lower
+    if gamma >= 0.5:
+        return float(upper - difference * (1 - gamma))
+    return float(lower + difference * gamma)
+
+
+def fico_grade_cutoffs_from_counts(fico_counts: pd.Series, grade_counts: pd.Series) -> list[float]:
+    """FICO thresholds that would reproduce the platform's grade mix if grades followed FICO alone.
+
+    The best FICO scores get A, in the share of loans the platform graded A, the next get B, and
+    so on: threshold k is the FICO quantile at the cumulative share of grades worse than k. Only
+    counts enter, so the whole table (:func:`fico_grade_cutoffs`) and counts summed over its
+    partitions (:func:`overdue.build.partitioned.partitioned_context`) give the same cut-offs.
+
+    Parameters
+    ----------
+    fico_counts : pandas.Series
+        Number of loans with each FICO score (the index), as ``Series.value_counts`` gives.
+    grade_counts : pandas.Series
+        Number of loans with each grade (the index); grades outside :data:`GRADES` are ignored.
+
+    Examples
+    --------
+    >>> fico_grade_cutoffs_from_counts(pd.Series({650.0: 1, 700.0: 1, 750.0: 1, 800.0: 1}),
+    ...                                pd.Series({"A": 1, "B": 1, "C": 1, "D": 1}))
+    [762.5, 725.0, 687.5, 650.0, 650.0, 650.0]
+    """
+    shares = (grade_counts / grade_counts.sum()).reindex(list(GRADES), fill_value=0.0)
     upper_share = np.cumsum(shares.to_numpy())[:-1]   # share graded A, A–B, …, A–F
-    return [float(np.quantile(fico_scores.dropna(), 1 - s)) for s in upper_share]
+    fico_counts = fico_counts.sort_index()
+    values, counts = fico_counts.index.to_numpy(dtype=float), fico_counts.to_numpy(dtype=np.int64)
+    return [quantile_from_counts(values, counts, 1 - s) for s in upper_share]
+
+
+def fico_grade_cutoffs(fico_scores: pd.Series, grades: pd.Series) -> list[float]:
+    """:func:`fico_grade_cutoffs_from_counts` of a whole table's FICO scores and grades (missing
+    values left out).
+
+    Examples
+    --------
+    >>> fico_grade_cutoffs(pd.Series([800, 750, 700, 650.0, None]), pd.Series(list("ABCD") + [None]))
+    [762.5, 725.0, 687.5, 650.0, 650.0, 650.0]
+    """
+    return fico_grade_cutoffs_from_counts(fico_scores.value_counts(), grades.value_counts())
 
 
 def fico_implied_grade_code(fico_scores: pd.Series, cutoffs: list[float]) -> pd.Series:
