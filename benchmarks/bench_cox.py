@@ -3,7 +3,7 @@
 Simulates ``--n`` loans (default 1,000,000) with six covariates, whole-month durations up to
 60 and about 15% defaults, then fits the same model with
 
-* ``overdue.models.survival.fit_cox``,
+* ``overdue.models.cox.fit_cox``,
 * R's ``coxph`` (survival), timing only the ``coxph()`` call inside R with ``system.time``
   (data handed over as a raw binary file, so reading it is not timed),
 * statsmodels' ``PHReg``,
@@ -36,7 +36,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import append, machine_description  # noqa: E402
-from overdue.models.survival import fit_cox
+
+from overdue.models.cox import fit_cox
 
 RESULTS = Path(__file__).parent / "results" / "cox.jsonl"
 COVARIATES = ["fico_z", "dti_z", "log_income_z", "revol_util", "short_term", "verified"]
@@ -166,7 +167,7 @@ def main() -> None:
     loans = simulate(args.n)
     print(f"{args.n:,} loans, {loans['defaulted'].mean():.1%} defaults, "
           f"{loans['time'].nunique()} distinct months, {len(COVARIATES)} covariates")
-    record = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    record = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "benchmark": "cox_efron", "n": args.n, "covariates": len(COVARIATES),
               "event_rate": round(float(loans["defaulted"].mean()), 4),
               "distinct_times": int(loans["time"].nunique()), "machine": machine_description(),

@@ -17,9 +17,9 @@ import argparse
 import datetime as dt
 import os
 import subprocess
+import sys
 import tempfile
 import time
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,8 @@ import patsy
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import append, machine_description  # noqa: E402
-from overdue.models.competing import fit_fine_gray
+
+from overdue.models.fine_gray import fit_fine_gray
 
 ROOT = Path(__file__).resolve().parents[1]
 FEATURES = ROOT / "data" / "processed" / "features.parquet"
@@ -136,7 +137,7 @@ def main() -> None:
         "crr_seconds": crr_seconds,
         "speedup_crr_over_ours": round(crr_seconds / min(ours_seconds), 1),
         "ours_converged": fit.converged,
-        "ours_iterations": fit.extra["iterations"],
+        "ours_iterations": fit.iterations,
         "crr_converged": crr_converged == "TRUE",
         "max_rel_diff_coef": float(coef_rel.max()),
         "max_rel_diff_se": float(se_rel.max()),

@@ -1,21 +1,23 @@
-"""Tests for overdue.models.competing: known truth (seeded simulations) and R's cmprsk/survival.
+"""Tests of competing risks — overdue.models.incidence (cumulative incidence, Gray's test),
+overdue.models.fine_gray and the cause-specific Cox of overdue.models.cox: known truth (seeded
+simulations) and R's cmprsk/survival.
 
 Reference values come from tests/reference/competing/make_reference.R run on fixture.csv
 (written by make_fixture.py); the tests only read the stored CSVs.
 """
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from overdue.models.competing import (
-    cumulative_incidence,
-    fit_cause_specific_cox,
-    fit_fine_gray,
-    gray_test,
-)
+from overdue.models.cox import fit_cause_specific_cox
+from overdue.models.fine_gray import fit_fine_gray
+from overdue.models.incidence import cumulative_incidence, gray_test
+from overdue.models.kaplan_meier import kaplan_meier
+from overdue.models.result import TestResult
 
 REFERENCE = Path(__file__).parent / "reference" / "competing"
 FORMULA = "C(purpose_group) + fico + dti"
@@ -70,23 +72,38 @@ def test_cumulative_incidence_matches_cuminc(fixture_loans, cause, by):
     assert len(merged) == len(reference) >= 59
     assert merged["cif"].notna().all()
     np.testing.assert_allclose(merged["cif"], merged["est"], rtol=RTOL, atol=1e-12)
-    np.testing.assert_allclose(merged["se"] ** 2, merged["var"], rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(merged["std_err"] ** 2, merged["var"], rtol=RTOL, atol=1e-14)
 
 
 def test_cumulative_incidence_table_shape_and_intervals(fixture_loans):
     table = cumulative_incidence(fixture_loans, by="purpose_group", alpha=0.1)
-    assert list(table.columns) == ["group", "time", "n_risk", "n_event", "cif", "se",
+    assert list(table.columns) == ["group", "time", "n_at_risk", "n_events", "cif", "std_err",
                                    "ci_lower", "ci_upper"]
+    # the counts and limits are named as Kaplan–Meier's
+    km_columns = kaplan_meier(fixture_loans.assign(defaulted=fixture_loans["event"] == 1)).columns
+    assert set(table.columns) - {"cif"} <= set(km_columns)
     assert sorted(table["group"].unique()) == ["business", "consumption", "refinancing"]
     assert (table.groupby("group")["time"].first() == 0).all()
-    assert table.groupby("group")["n_event"].sum().to_dict() == (
+    assert table.groupby("group")["n_events"].sum().to_dict() == (
         fixture_loans[fixture_loans["event"] == 1].groupby("purpose_group").size().to_dict())
     inside = table[table["cif"] > 0]
     assert ((inside["ci_lower"] < inside["cif"]) & (inside["cif"] < inside["ci_upper"])).all()
     assert (table["ci_lower"] >= 0).all() and (table["ci_upper"] <= 1).all()
     plain = cumulative_incidence(fixture_loans, by="purpose_group", alpha=0.1, conf_type="plain")
     row = plain[plain["cif"] > 0.05].iloc[0]
-    assert row["ci_upper"] - row["cif"] == pytest.approx(1.6448536 * row["se"], rel=1e-6)
+    assert row["ci_upper"] - row["cif"] == pytest.approx(1.6448536 * row["std_err"], rel=1e-6)
+
+
+def test_cumulative_incidence_groups_are_labelled_as_kaplan_meier(fixture_loans):
+    by = ["term", "purpose_group"]
+    cif = cumulative_incidence(fixture_loans, by=by)
+    km = kaplan_meier(fixture_loans.assign(defaulted=fixture_loans["event"] == 1), by=by)
+    assert cif["group"].unique().tolist() == km["group"].unique().tolist()
+    assert cif["group"].iloc[0] == "term=36, purpose_group=business"
+    one = cif[cif["group"] == "term=60, purpose_group=refinancing"].reset_index(drop=True)
+    subset = fixture_loans.query("term == 60 and purpose_group == 'refinancing'")
+    expected = cumulative_incidence(subset)
+    pd.testing.assert_frame_equal(one.drop(columns="group"), expected.drop(columns="group"))
 
 
 def test_cumulative_incidence_recovers_true_incidence():
@@ -107,10 +124,15 @@ def test_gray_test_matches_cuminc(fixture_loans, rho, strata, cause):
     expected = reference[(reference["rho"] == rho) & (reference["cause"] == cause)
                          & (reference["strata"] == (strata or "none"))].iloc[0]
     result = gray_test(fixture_loans, by="purpose_group", cause=cause, rho=rho, strata=strata)
+    assert isinstance(result, TestResult) and result.test == "Gray"
     assert result.df == expected["df"] == 2
     assert result.statistic == pytest.approx(expected["stat"], rel=RTOL)
     assert result.p == pytest.approx(expected["pv"], rel=RTOL)
-    assert result.groups == ["business", "consumption", "refinancing"]
+    assert result.detail["groups"] == ["business", "consumption", "refinancing"]
+    assert result.detail["cause"] == cause and result.detail["covariance"].shape == (2, 2)
+    assert result.table["group"].tolist() == result.detail["groups"]
+    assert result.table["n"].sum() == len(fixture_loans)
+    assert result.table["events"].sum() == (fixture_loans["event"] == cause).sum()
 
 
 def test_gray_test_separates_different_incidences_and_not_equal_ones():
@@ -125,11 +147,12 @@ def test_gray_test_separates_different_incidences_and_not_equal_ones():
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cause", [1, 2])
 def test_fine_gray_matches_crr(fixture_loans, cause):
-    model = f"cause{cause}"
-    coef = pd.read_csv(REFERENCE / "crr_coef.csv").query("model == @model")
-    cov = pd.read_csv(REFERENCE / "crr_covariance.csv").query("model == @model")
-    fitstats = pd.read_csv(REFERENCE / "crr_fit.csv").query("model == @model").iloc[0]
-    baseline = pd.read_csv(REFERENCE / "crr_baseline.csv").query("model == @model")
+    def reference(name: str) -> pd.DataFrame:
+        table = pd.read_csv(REFERENCE / name)
+        return table[table["model"] == f"cause{cause}"]
+
+    coef, cov = reference("crr_coef.csv"), reference("crr_covariance.csv")
+    fitstats, baseline = reference("crr_fit.csv").iloc[0], reference("crr_baseline.csv")
 
     fit = fit_fine_gray(fixture_loans, FORMULA, cause=cause)
     assert fit.model == "fine_gray" and fit.converged and fit.ok
@@ -139,13 +162,19 @@ def test_fine_gray_matches_crr(fixture_loans, cause):
     np.testing.assert_allclose(fit.summary["se"], coef["se"], rtol=RTOL)
     r_cov = np.zeros((4, 4))
     r_cov[cov["row"] - 1, cov["col"] - 1] = cov["value"]
-    np.testing.assert_allclose(fit.extra["cov"].to_numpy(), r_cov, rtol=RTOL)
+    np.testing.assert_allclose(fit.cov.to_numpy(), r_cov, rtol=RTOL)
     assert fit.loglik == pytest.approx(fitstats["loglik"], rel=1e-10)
-    assert fit.extra["loglik_null"] == pytest.approx(fitstats["loglik_null"], rel=1e-10)
+    assert fit.loglik_null == pytest.approx(fitstats["loglik_null"], rel=1e-10)
     ours_baseline = fit.extra["baseline_cumulative_hazard"]
     np.testing.assert_array_equal(ours_baseline["time"], baseline["time"])
     np.testing.assert_allclose(ours_baseline["hazard"], baseline["hazard"], rtol=RTOL)
     assert fit.n == 2000 and fit.events == int((fixture_loans["event"] == cause).sum())
+    assert fit.cause == cause and fit.outcome == "event" and fit.alpha == 0.05
+    assert fit.cov_type == "robust" and fit.ratio_name == "subdistribution hazard ratio"
+    assert list(fit.cov_nonrobust.index) == list(fit.summary.index)
+    assert fit.iterations >= 1 and fit.step_halvings >= 0
+    assert fit.term_columns["C(purpose_group)"] == list(fit.summary.index[:2])
+    assert set(fit.extra) == {"score", "baseline_cumulative_hazard"}
 
 
 def test_fine_gray_column_list_equals_formula(fixture_loans):
@@ -238,7 +267,8 @@ def test_fine_gray_is_fast_on_loan_sized_data():
 def test_cause_specific_cox_matches_coxph(fixture_loans, cause):
     reference = pd.read_csv(REFERENCE / "cause_specific_cox.csv").query("cause == @cause")
     fit = fit_cause_specific_cox(fixture_loans, FORMULA, cause=cause)
-    assert fit.model == "cause_specific_cox" and fit.extra["cause"] == cause
+    assert fit.model == "cause_specific_cox" and fit.cause == cause
+    assert fit.outcome == "event" and fit.ties == "efron" and fit.ratio_name == "hazard ratio"
     assert fit.events == int((fixture_loans["event"] == cause).sum())
     np.testing.assert_allclose(fit.summary["estimate"], reference["coef"], rtol=RTOL)
     np.testing.assert_allclose(fit.summary["se"], reference["se"], rtol=RTOL)
@@ -268,15 +298,15 @@ def test_cause_specific_cox_recovers_true_hazard_ratios():
     [
         (lambda d: d.drop(columns="time"), "column 'time' not found"),
         (lambda d: d.assign(time=d["time"].where(d.index != 3)), "column 'time' has 1 missing"),
-        (lambda d: d.assign(time=d["time"] - 100), "non-negative durations"),
+        (lambda d: d.assign(time=d["time"] - 100), "duration column 'time' has 2000 negative"),
         (lambda d: d.assign(event=d["event"] + 0.5), "non-negative integer codes"),
         (lambda d: d.assign(event=d["event"].replace(1, 0)), "no events of cause 1"),
-        (lambda d: d.assign(dti=d["dti"].where(d.index != 0)), "missing values in 'dti'"),
+        (lambda d: d.assign(dti=d["dti"].where(d.index != 0)), "missing values: {'dti': 1}"),
         (lambda d: d.assign(fico=700), "constant columns ['fico']"),
     ],
 )
 def test_fine_gray_rejects_bad_input(fixture_loans, change, message):
-    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         fit_fine_gray(change(fixture_loans), FORMULA)
 
 
@@ -293,5 +323,7 @@ def test_bad_input_elsewhere(fixture_loans):
         cumulative_incidence(fixture_loans, conf_type="arcsine")
     with pytest.raises(ValueError, match="column 'term' needs at least two groups"):
         gray_test(fixture_loans.assign(term=36), by="term")
+    with pytest.raises(ValueError, match="column 'event' has no events of cause 3"):
+        cumulative_incidence(fixture_loans, cause=3)
     with pytest.raises(ValueError, match="column 'event' has no events of cause 3"):
         fit_cause_specific_cox(fixture_loans, FORMULA, cause=3)

@@ -1,4 +1,5 @@
-"""Tests of overdue.models.survival: Kaplan–Meier, log-rank, Cox PH and the PH check.
+"""Tests of overdue.models.kaplan_meier and overdue.models.cox: Kaplan–Meier, log-rank, Cox PH
+and the PH check.
 
 Three kinds of evidence:
 * known truth — hand-computed Kaplan–Meier values and seeded simulations whose true hazard
@@ -17,14 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdue.models.result import FitResult
-from overdue.models.survival import (
-    LogrankResult,
-    cox_zph,
-    fit_cox,
-    kaplan_meier,
-    logrank_test,
-)
+from overdue.models.cox import cox_zph, fit_cox
+from overdue.models.kaplan_meier import kaplan_meier, logrank_test
+from overdue.models.result import FitResult, TestResult
 
 REFERENCE = Path(__file__).parent / "reference" / "survival"
 RTOL = 1e-6  # R agrees to ~1e-13; this leaves room for other BLAS builds
@@ -164,13 +160,13 @@ def test_logrank_matches_r(fixture):
     plain = logrank_test(fixture, by="purpose_group")
     stratified = logrank_test(fixture, by="purpose_group", strata="term")
     for result, name in [(plain, "plain"), (stratified, "strata_term")]:
-        assert isinstance(result, LogrankResult)
+        assert isinstance(result, TestResult) and result.test == "log-rank"
         assert result.statistic == pytest.approx(reference.loc[name, "chisq"], rel=RTOL)
         assert result.p == pytest.approx(reference.loc[name, "p"], rel=RTOL)
         assert result.df == reference.loc[name, "df"] == 2
     groups = pd.read_csv(REFERENCE / "logrank_groups.csv")
-    np.testing.assert_allclose(plain.groups["expected"], groups["expected"], rtol=RTOL)
-    np.testing.assert_array_equal(plain.groups["observed"], groups["observed"])
+    np.testing.assert_allclose(plain.table["expected"], groups["expected"], rtol=RTOL)
+    np.testing.assert_array_equal(plain.table["observed"], groups["observed"])
 
 
 def test_logrank_matches_lifelines(fixture):
@@ -186,8 +182,8 @@ def test_logrank_two_groups_hand_sized():
                         "grade": list("AAAABBBB")})
     result = logrank_test(toy, by="grade")
     # expected deaths of group A: t1 4/8, t2 3/7, t3 2/5 -> 1.3286; observed 3
-    assert result.groups["expected"].iloc[0] == pytest.approx(4 / 8 + 3 / 7 + 2 / 5)
-    assert result.groups["observed"].tolist() == [3, 2]
+    assert result.table["expected"].iloc[0] == pytest.approx(4 / 8 + 3 / 7 + 2 / 5)
+    assert result.table["observed"].tolist() == [3, 2]
     # variance: sum over death times of d (n-d)/(n-1) * nA/n * (1 - nA/n)
     variance = (1 * 7 / 7 * 4 / 8 * 4 / 8 + 1 * 6 / 6 * 3 / 7 * 4 / 7
                 + 1 * 4 / 4 * 2 / 5 * 3 / 5)
@@ -202,16 +198,19 @@ def test_cox_matches_r(r_fits, model):
     reference = pd.read_csv(REFERENCE / "cox_coef.csv").query("model == @model")
     fit = r_fits[model]
     reference = reference.set_index("term").loc[[r_name(t) for t in fit.params.index]]
-    assert fit.converged and fit.warnings == [] or model in ("cluster", "strata_cluster_breslow")
+    assert fit.converged and fit.warnings == () or model in ("cluster", "strata_cluster_breslow")
     np.testing.assert_allclose(fit.params, reference["estimate"], rtol=RTOL)
     np.testing.assert_allclose(fit.summary["se"], reference["se"], rtol=RTOL)
-    np.testing.assert_allclose(np.sqrt(np.diag(fit.extra["naive_cov"])),
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov_nonrobust)),
                                reference["naive_se"], rtol=RTOL)
     assert fit.loglik == pytest.approx(reference["loglik"].iloc[0], rel=RTOL)
-    assert fit.extra["loglik_null"] == pytest.approx(reference["loglik_null"].iloc[0], rel=RTOL)
-    assert fit.extra["score_test"]["statistic"] == pytest.approx(
+    assert fit.loglik_null == pytest.approx(reference["loglik_null"].iloc[0], rel=RTOL)
+    assert fit.extra["score_test"].statistic == pytest.approx(
         reference["score_test"].iloc[0], rel=RTOL)
-    assert fit.extra["robust"] == (model in ("cluster", "strata_cluster_breslow", "weighted"))
+    assert fit.iterations == reference["iterations"].iloc[0]
+    expected_cov_type = {"cluster": "cluster", "strata_cluster_breslow": "cluster",
+                         "weighted": "robust"}.get(model, "nonrobust")
+    assert fit.cov_type == expected_cov_type
 
 
 @pytest.mark.parametrize("model", list(R_MODELS))
@@ -226,7 +225,8 @@ def test_cox_baseline_hazard_matches_r(r_fits, model):
 
 def test_cox_cluster_warns_about_few_clusters(r_fits):
     assert any("30 clusters" in problem for problem in r_fits["cluster"].warnings)
-    assert r_fits["cluster"].extra["n_clusters"] == 30
+    assert r_fits["cluster"].n_clusters == 30 and r_fits["cluster"].cluster == "addr_state"
+    assert r_fits["weighted"].n_clusters is None  # robust, but no cluster column
 
 
 ZPH_CASES = ([(model, "km", terms) for model in R_MODELS for terms in (True, False)]
@@ -252,13 +252,24 @@ def test_cox_zph_finds_the_fading_dti_effect(r_fits):
 
 def test_cox_zph_scaled_residuals_match_r(r_fits):
     reference = pd.read_csv(REFERENCE / "zph_resid.csv")
-    residuals = cox_zph(r_fits["efron"], terms=False).scaled_residuals
+    residuals = cox_zph(r_fits["efron"], terms=False).detail["scaled_residuals"]
     np.testing.assert_array_equal(residuals["time"], reference["time"])
     np.testing.assert_allclose(residuals["transformed_time"], reference["transformed_time"],
                                rtol=RTOL, atol=1e-12)
     names = list(r_fits["efron"].params.index)
     np.testing.assert_allclose(residuals[names], reference[[r_name(t) for t in names]],
                                rtol=RTOL, atol=1e-9)
+
+
+def test_cox_zph_of_a_cause_specific_fit():
+    from overdue.models.cox import fit_cause_specific_cox
+
+    loans = simulate_cox(3_000, TRUE_BETA, seed=14)
+    loans["event"] = loans["defaulted"] * np.where(loans["dti_z"] > 1.5, 2, 1)
+    zph = cox_zph(fit_cause_specific_cox(loans, SIM_FORMULA, cause=1))
+    assert zph.test == "proportional-hazards" and zph.df == 4
+    assert zph.statistic == zph.table.loc["GLOBAL", "chisq"]
+    assert zph.p == zph.table.loc["GLOBAL", "p"] and zph.detail["transform"] == "km"
 
 
 # --------------------------------------------------------------------------- Cox vs Python peers
@@ -295,7 +306,7 @@ def test_cox_matches_lifelines(fixture):
 def test_cox_recovers_true_coefficients():
     loans = simulate_cox(20_000, TRUE_BETA, seed=11)
     fit = fit_cox(loans, SIM_FORMULA)
-    assert fit.converged and fit.warnings == []
+    assert fit.converged and fit.warnings == ()
     assert 0.2 < loans["defaulted"].mean() < 0.5 and loans["time"].nunique() <= 60
     truth = true_values(fit.params.index)
     inside = (fit.summary["ci_lower"] < truth) & (truth < fit.summary["ci_upper"])
@@ -361,7 +372,7 @@ def test_cox_integer_weights_equal_repeated_rows(fixture):
     weighted = fit_cox(sample, ["fico", "dti"], weights="copies", ties="breslow")
     repeated = fit_cox(sample.loc[sample.index.repeat(sample["copies"])], ["fico", "dti"],
                        ties="breslow")
-    assert not weighted.extra["robust"]
+    assert weighted.cov_type == "nonrobust"
     np.testing.assert_allclose(weighted.params, repeated.params, rtol=1e-10)
     np.testing.assert_allclose(weighted.summary["se"], repeated.summary["se"], rtol=1e-10)
 
@@ -390,10 +401,21 @@ def test_cox_result_shape(r_fits, fixture):
     assert fit.model == "cox" and fit.n == len(fixture)
     assert fit.events == int(fixture["defaulted"].sum())
     assert fit.formula == FORMULA
-    assert list(fit.extra["cov"].index) == list(fit.params.index)
+    assert fit.outcome == "defaulted" and fit.cause is None and fit.link is None
+    assert fit.ratio_name == "hazard ratio" and fit.alpha == 0.05
+    assert fit.ties == "efron" and fit.strata == () and fit.cluster is None
+    assert list(fit.cov.index) == list(fit.params.index)
+    assert fit.cov_nonrobust.equals(fit.cov)  # no sandwich: the SEs are the model's
+    assert fit.term_columns["C(purpose_group)"] == ["C(purpose_group)[T.consumption]",
+                                                    "C(purpose_group)[T.refinancing]"]
     np.testing.assert_allclose(fit.summary["exp_estimate"], np.exp(fit.params))
-    assert fit.extra["lr_test"]["statistic"] == pytest.approx(
-        2 * (fit.loglik - fit.extra["loglik_null"]))
+    lr_test = fit.extra["lr_test"]
+    assert isinstance(lr_test, TestResult) and lr_test.df == 4
+    assert lr_test.statistic == pytest.approx(2 * (fit.loglik - fit.loglik_null))
+    assert set(fit.extra) == {"lr_test", "score_test", "wald_test",
+                              "baseline_cumulative_hazard", "means"}
+    stratified = r_fits["strata_cluster_breslow"]
+    assert stratified.strata == ("term",) and stratified.ties == "breslow"
 
 
 # --------------------------------------------------------------------------- bad input
@@ -416,7 +438,9 @@ def test_cox_result_shape(r_fits, fixture):
     (lambda d: d.assign(defaulted=0), lambda d: fit_cox(d, ["fico"]), "no events"),
     (lambda d: d.assign(purpose_group=d["purpose_group"].where(d.index != 0)),
      lambda d: logrank_test(d, by="purpose_group"), "'purpose_group'.*missing"),
-    (lambda d: d, lambda d: logrank_test(d), "by"),
+    (lambda d: d, lambda d: logrank_test(d, by=None), "'by' column"),
+    (lambda d: d.assign(term=36), lambda d: logrank_test(d, by="term"),
+     "'term' needs at least two groups"),
     (lambda d: d, lambda d: kaplan_meier(d, alpha=1.5), "alpha"),
     (lambda d: d.assign(dti=d["dti"].astype(str)), lambda d: fit_cox(d, ["dti"]), "'dti'.*numeric"),
 ])
