@@ -206,7 +206,7 @@ def test_fine_gray_recovers_true_coefficients():
 
 
 @pytest.mark.slow
-def test_fine_gray_interval_coverage():
+def test_fine_gray_interval_coverage(study_output):
     """1000 simulated samples: 95% intervals cover the truth ~95% of the time (result recorded)."""
     beta = np.array([0.6, -0.5])
     estimates, ses = [], []
@@ -223,7 +223,8 @@ def test_fine_gray_interval_coverage():
         "empirical_sd": estimates.std(axis=0, ddof=1).round(4).tolist(),
         "mean_se": ses.mean(axis=0).round(4).tolist(),
     }
-    (REFERENCE / "fine_gray_coverage.json").write_text(json.dumps(record, indent=2) + "\n")
+    (study_output("competing") / "fine_gray_coverage.json").write_text(
+        json.dumps(record, indent=2) + "\n")
     assert ((covered.mean(axis=0) > 0.93) & (covered.mean(axis=0) < 0.97)).all(), record
     np.testing.assert_allclose(ses.mean(axis=0), estimates.std(axis=0, ddof=1), rtol=0.1)
 
