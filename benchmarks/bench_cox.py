@@ -3,7 +3,8 @@
 Simulates ``--n`` loans (default 1,000,000) with six covariates, whole-month durations up to
 60 and about 15% defaults, then fits the same model with
 
-* ``overdue.models.cox.fit_cox``,
+* ``overdue.models.cox.fit_cox`` (whose time includes Harrell's concordance, which R's
+  ``coxph`` computes too),
 * R's ``coxph`` (survival), timing only the ``coxph()`` call inside R with ``system.time``
   (data handed over as a raw binary file, so reading it is not timed),
 * statsmodels' ``PHReg``,

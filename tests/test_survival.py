@@ -1,5 +1,5 @@
-"""Tests of overdue.models.kaplan_meier and overdue.models.cox: Kaplan–Meier, log-rank, Cox PH
-and the PH check.
+"""Tests of overdue.models.kaplan_meier and overdue.models.cox: Kaplan–Meier, log-rank, Cox PH,
+its concordance and the PH check.
 
 Three kinds of evidence:
 * known truth — hand-computed Kaplan–Meier values and seeded simulations whose true hazard
@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from overdue.models.cox import cox_zph, fit_cox
+from overdue.models.cox_engine import concordance
 from overdue.models.kaplan_meier import kaplan_meier, logrank_test
 from overdue.models.result import FitResult, TestResult
 
@@ -261,6 +262,59 @@ def test_cox_zph_scaled_residuals_match_r(r_fits):
                                rtol=RTOL, atol=1e-9)
 
 
+@pytest.mark.parametrize("model", list(R_MODELS))
+def test_cox_concordance_matches_r(r_fits, model):
+    reference = pd.read_csv(REFERENCE / "concordance.csv").set_index("model")
+    assert r_fits[model].extra["concordance"] == pytest.approx(
+        reference.loc[model, "concordance"], rel=1e-12)
+
+
+def brute_force_concordance(time, event, score, weight, stratum) -> float:
+    """Every pair, by R's definition: comparable when the earlier time is an event (a subject
+    censored at an event time is still at risk), events at one time and pairs across strata
+    left out, ties on the score counting one half, each pair weighing w_i w_j."""
+    earlier = (time[:, None] < time[None, :]) | ((time[:, None] == time[None, :])
+                                                  & ~event[None, :])
+    comparable = event[:, None] & earlier & (stratum[:, None] == stratum[None, :])
+    pair_weight = comparable * np.outer(weight, weight)
+    concordant = (pair_weight * (score[:, None] > score[None, :])).sum()
+    tied = (pair_weight * (score[:, None] == score[None, :])).sum()
+    return (concordant + tied / 2) / pair_weight.sum()
+
+
+@pytest.mark.parametrize("n,distinct_times,weighted", [
+    (300, 5, False), (2500, 2500, False), (2500, 40, True), (1500, 700, True)])
+def test_cox_concordance_counts_every_pair(n, distinct_times, weighted):
+    # sizes that take every path: one range compared pair by pair, merges of months, and
+    # continuous times whose recursion ends in small ranges; a factor makes scores tie
+    rng = np.random.default_rng(n + distinct_times)
+    loans = pd.DataFrame({"x": rng.normal(size=n), "band": rng.integers(0, 3, size=n) * 1.0,
+                          "time": rng.integers(1, distinct_times + 1, size=n) * 1.0,
+                          "defaulted": rng.integers(0, 2, size=n),
+                          "weight": rng.uniform(0.5, 2, size=n) if weighted else 1.0,
+                          "term": rng.choice([36, 60], size=n)})
+    for columns in (["x", "band"], ["band"]):
+        fit = fit_cox(loans, columns, strata="term", weights="weight" if weighted else None)
+        score = loans[columns].to_numpy() @ fit.params.to_numpy()
+        # rounded so that equal covariates tie here whatever the matrix product's rounding
+        score = np.round(score, 12)
+        expected = brute_force_concordance(loans["time"].to_numpy(),
+                                           loans["defaulted"].to_numpy(dtype=bool), score,
+                                           loans["weight"].to_numpy(dtype=float),
+                                           loans["term"].to_numpy())
+        assert fit.extra["concordance"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_cox_concordance_of_perfect_and_reversed_scores():
+    loans = pd.DataFrame({"time": [1.0, 2, 3, 4, 5], "defaulted": [1, 1, 1, 1, 0],
+                          "x": [5.0, 4, 3, 2, 1]})
+    fit = fit_cox(loans, ["x"])
+    data = fit._engine.data
+    assert concordance(data, np.array([1.0])) == 1.0
+    assert concordance(data, np.array([-1.0])) == 0.0
+    assert concordance(data, np.array([0.0])) == 0.5
+
+
 def test_cox_zph_of_a_cause_specific_fit():
     from overdue.models.cox import fit_cause_specific_cox
 
@@ -414,9 +468,10 @@ def test_cox_result_shape(r_fits, fixture):
     assert isinstance(lr_test, TestResult) and lr_test.df == 4
     assert lr_test.statistic == pytest.approx(2 * (fit.loglik - fit.loglik_null))
     assert set(fit.extra) == {"lr_test", "score_test", "wald_test",
-                              "baseline_cumulative_hazard", "means"}
+                              "baseline_cumulative_hazard", "means", "concordance"}
     stratified = r_fits["strata_cluster_breslow"]
     assert stratified.strata == ("term",) and stratified.ties == "breslow"
+    assert "concordance" in stratified.summary_text()
 
 
 # --------------------------------------------------------------------------- bad input

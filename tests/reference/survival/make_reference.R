@@ -9,6 +9,7 @@
 #   zph.csv           cox.zph tables: transform = "km" with terms = TRUE and FALSE for every
 #                     model, and "identity", "rank", "log" for the efron model
 #   zph_resid.csv     cox.zph(fit, terms = FALSE) scaled Schoenfeld residuals (efron model)
+#   concordance.csv   fit$concordance (Harrell's C as concordance(fit) reports it) per model
 #   versions.csv      R and survival versions
 # Run from the repository root: Rscript tests/reference/survival/make_reference.R
 suppressPackageStartupMessages(library(survival))
@@ -67,6 +68,7 @@ models <- list(
 coef_rows <- list()
 haz_rows <- list()
 zph_rows <- list()
+concordance_rows <- list()
 for (name in names(models)) {
   fit <- models[[name]]
   naive <- if (is.null(fit$naive.var)) fit$var else fit$naive.var
@@ -75,6 +77,11 @@ for (name in names(models)) {
     se = sqrt(diag(fit$var)), naive_se = sqrt(diag(naive)),
     loglik = fit$loglik[2], loglik_null = fit$loglik[1], score_test = unname(fit$score),
     iterations = fit$iter)
+  concordance_rows[[name]] <- data.frame(
+    model = name, concordant = fit$concordance[["concordant"]],
+    discordant = fit$concordance[["discordant"]], tied_x = fit$concordance[["tied.x"]],
+    tied_y = fit$concordance[["tied.y"]], concordance = fit$concordance[["concordance"]],
+    std = fit$concordance[["std"]])
   bh <- basehaz(fit, centered = TRUE)
   haz_rows[[name]] <- data.frame(model = name,
                                  stratum = if (is.null(bh$strata)) "all" else
@@ -94,6 +101,7 @@ for (name in names(models)) {
 out(do.call(rbind, coef_rows), "cox_coef.csv")
 out(do.call(rbind, haz_rows), "cox_basehaz.csv")
 out(do.call(rbind, zph_rows), "zph.csv")
+out(do.call(rbind, concordance_rows), "concordance.csv")
 
 zph_efron <- cox.zph(models$efron, transform = "km", terms = FALSE)
 resid <- as.data.frame(unname(zph_efron$y))
