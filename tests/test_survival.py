@@ -230,6 +230,12 @@ def test_cox_cluster_warns_about_few_clusters(r_fits):
     assert r_fits["weighted"].n_clusters is None  # robust, but no cluster column
 
 
+def test_cox_cluster_is_ignored_without_the_sandwich(fixture):
+    fit = fit_cox(fixture, ["fico", "dti"], cluster="addr_state", robust=False)
+    assert fit.cov_type == "nonrobust" and fit.cluster is None and fit.n_clusters is None
+    np.testing.assert_array_equal(fit.summary["se"], fit_cox(fixture, ["fico", "dti"]).summary["se"])
+
+
 ZPH_CASES = ([(model, "km", terms) for model in R_MODELS for terms in (True, False)]
              + [("efron", transform, True) for transform in ("identity", "rank", "log")])
 
