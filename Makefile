@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= configs/default.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help env data report test test-all lab bench clean
+.PHONY: help env data report test test-all lint format reference lab bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -32,6 +32,17 @@ test: env ## run the test suite (real-data tests use OVERDUE_DATA_MIRROR or data
 
 test-all: env ## the test suite including slow statistical studies
 	$(PY) -m pytest -q -m ""
+
+lint: env ## check style and common bugs (ruff), as CI does before the tests
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: env ## reformat the code (ruff format) and apply safe lint fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+reference: env ## rerun the slow statistical studies and rewrite their records in tests/reference
+	$(PY) -m pytest -q -m slow --study-output tests/reference
 
 lab: env ## start JupyterLab with the project's environment as its kernel
 	$(VENV)/bin/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

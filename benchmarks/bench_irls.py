@@ -163,7 +163,7 @@ def _fit_ours(queue, source, files, batch_rows):
     queue.put({"load_seconds": loaded - started, "fit_seconds": time.perf_counter() - loaded,
                "peak_rss_mb": _peak_rss_mb(), "passes": fit.extra["passes"],
                "converged": fit.converged, "warnings": fit.warnings, "n": fit.n,
-               "events": fit.events, "n_loans": fit.extra["n_loans"],
+               "events": fit.events, "n_loans": fit.n_clusters,
                "params": fit.params.to_dict(), "se": fit.summary["se"].to_dict()})
 
 

@@ -106,18 +106,28 @@ def cif_curves(cif: pd.DataFrame, ax=None, title: str = "Cumulative incidence of
 
 
 def forest(result_or_summary, ax=None, exponentiate: bool = True, title: str | None = None,
-           drop: tuple[str, ...] = ("Intercept",)):
+           drop: tuple[str, ...] = ("Intercept",), alpha: float | None = None):
     """Forest plot of odds or hazard ratios (or raw coefficients) with their intervals.
+
+    The axis says which ratio it is (``FitResult.ratio_name``: from the model's link, so a
+    logit-link hazard reads "odds ratio") and the interval level (from the fit's ``alpha``, or
+    ``alpha`` when a bare summary table is given).
 
     Examples
     --------
-    >>> from overdue.models.result import tidy_summary
+    >>> from overdue.models.result import FitResult, tidy_summary
     >>> ax = forest(tidy_summary(["fico", "dti"], [-0.01, 0.02], [0.002, 0.005]))
-    >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['fico', 'dti']
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xlabel()
+    (['fico', 'dti'], 'ratio (95% CI)')
+    >>> fit = FitResult("hazard_logit", tidy_summary(["x"], [0.1], [0.05], alpha=0.1), n=9,
+    ...                 events=3, converged=True, link="logit", alpha=0.1)
+    >>> forest(fit).get_xlabel()
+    'odds ratio (90% CI)'
     """
     summary = getattr(result_or_summary, "summary", result_or_summary)
     summary = summary.drop(index=[t for t in drop if t in summary.index])
+    if alpha is None:
+        alpha = getattr(result_or_summary, "alpha", 0.05)
     prefix = "exp_" if exponentiate else ""
     estimate = summary[f"{prefix}estimate"]
     lower, upper = summary[f"{prefix}ci_lower"], summary[f"{prefix}ci_upper"]
@@ -129,10 +139,10 @@ def forest(result_or_summary, ax=None, exponentiate: bool = True, title: str | N
     ax.set_yticks(rows, summary.index)
     if exponentiate:
         ax.set_xscale("log")
+    quantity = getattr(result_or_summary, "ratio_name", "ratio") if exponentiate else "coefficient"
+    ax.set_xlabel(f"{quantity} ({1 - alpha:.0%} CI)")
     model = getattr(result_or_summary, "model", "")
-    ax.set_xlabel({"logit": "odds ratio"}.get(model, "hazard ratio" if exponentiate else "coefficient")
-                  + " (95% CI)" if exponentiate else "coefficient (95% CI)")
-    ax.set_title(title or (model.replace("_", " ") if model else ""))
+    ax.set_title(title or model.replace("_", " "))
     return ax
 
 
@@ -180,7 +190,7 @@ def calibration(calibration_result, ax=None, title: str = "Calibration by risk d
 
     Examples
     --------
-    >>> from overdue.models.logit import calibration_table
+    >>> from overdue.models.assessment import calibration_table
     >>> cal = calibration_table([0, 1, 0, 0, 1, 1], [0.1, 0.2, 0.3, 0.6, 0.7, 0.8], bins=3)
     >>> calibration(cal).get_xlabel()
     'mean predicted probability'

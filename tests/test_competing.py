@@ -16,7 +16,7 @@ import pytest
 from overdue.models.cox import fit_cause_specific_cox
 from overdue.models.fine_gray import fit_fine_gray
 from overdue.models.incidence import cumulative_incidence, gray_test
-from overdue.models.kaplan_meier import kaplan_meier
+from overdue.models.survival_curves import kaplan_meier
 from overdue.models.result import TestResult
 
 REFERENCE = Path(__file__).parent / "reference" / "competing"

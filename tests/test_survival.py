@@ -1,4 +1,4 @@
-"""Tests of overdue.models.kaplan_meier and overdue.models.cox: Kaplan–Meier, log-rank, Cox PH,
+"""Tests of overdue.models.survival_curves and overdue.models.cox: Kaplan–Meier, log-rank, Cox PH,
 its concordance and the PH check.
 
 Three kinds of evidence:
@@ -20,7 +20,7 @@ import pytest
 
 from overdue.models.cox import cox_zph, fit_cox
 from overdue.models.cox_engine import concordance
-from overdue.models.kaplan_meier import kaplan_meier, logrank_test
+from overdue.models.survival_curves import kaplan_meier, logrank_test
 from overdue.models.result import FitResult, TestResult
 
 REFERENCE = Path(__file__).parent / "reference" / "survival"

@@ -44,7 +44,7 @@ from overdue.models.result import TestResult, chi2_test
 __all__ = ["cumulative_incidence", "gray_test"]
 
 #: Columns of the table :func:`cumulative_incidence` returns; the counts, standard error and
-#: limits share the names of :func:`overdue.models.kaplan_meier.kaplan_meier`'s table.
+#: limits share the names of :func:`overdue.models.survival_curves.kaplan_meier`'s table.
 CIF_COLUMNS = ["group", "time", "n_at_risk", "n_events", "cif", "std_err", "ci_lower",
                "ci_upper"]
 
@@ -136,7 +136,7 @@ def cumulative_incidence(df: pd.DataFrame, *, duration: str = "time", event: str
         The cause whose incidence is estimated; other non-zero codes compete.
     by : str or list of str, optional
         Grouping column(s); one curve per group, in sorted order, labelled as by
-        :func:`overdue.models.kaplan_meier.kaplan_meier` (``"all"`` without ``by``).
+        :func:`overdue.models.survival_curves.kaplan_meier` (``"all"`` without ``by``).
     alpha : float
         1 - confidence level of the pointwise intervals.
     conf_type : {"log-log", "plain"}

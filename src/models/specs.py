@@ -302,6 +302,16 @@ class ModelSample:
     dropped: int
     left_out: dict[str, list[str]]
 
+    @property
+    def first(self) -> str:
+        """Name of the first model of the nested sequence (the first family alone)."""
+        return next(iter(self.nested))
+
+    @property
+    def full(self) -> str:
+        """Name of the last model of the nested sequence (every family)."""
+        return list(self.nested)[-1]
+
 
 def model_sample(frame: pd.DataFrame, families: Sequence[str] | None = None, *,
                  exclude: Iterable[str] = (), columns: Sequence[str] = (),
@@ -329,6 +339,8 @@ def model_sample(frame: pd.DataFrame, families: Sequence[str] | None = None, *,
     >>> sample = model_sample(frame, family_terms={"credit": ["fico", "dti"], "macro": ["state_unemp"]})
     >>> sample.rhs, len(sample.data), sample.left_out
     ('fico + dti', 3, {'credit': [], 'macro': ['state_unemp']})
+    >>> sample.first, sample.full
+    ('credit', 'credit')
     """
     usable = usable_families(frame, family_terms)
     chosen = list(family_terms) if families is None else _check_families(families, family_terms)
