@@ -2,9 +2,9 @@
 
 For each size (the main run and a smaller peer, both with the same partition size):
 
-1. ``synthesize`` - :func:`overdue.data.synthetic.write_synthetic` writes the loans as parquet
+1. ``synthesize`` - :func:`overdue.synthetic.write_synthetic` writes the loans as parquet
    parts of ``--partition`` loans (in this process, one partition at a time).
-2. ``build`` - :func:`overdue.features.dask_backend.build_features_partitioned` with
+2. ``build`` - :func:`overdue.build.partitioned.build_features_partitioned` with
    ``backend="dask"`` on a fresh ``LocalCluster`` of ``--workers`` single-threaded worker
    processes: the first pass (FICO cut-offs, snapshot) in this process, then one task per part.
 
@@ -70,8 +70,8 @@ def stop_memory_sampler(dask_worker) -> int:
 
 def warm_up_worker() -> str:
     """Import the package in the worker, so its import memory is in the baseline, not the peak."""
+    import overdue.build.partitioned  # noqa: F401
     import overdue.features  # noqa: F401
-    import overdue.features.dask_backend  # noqa: F401
 
     return "ok"
 
@@ -79,9 +79,9 @@ def warm_up_worker() -> str:
 def run_size(n_loans: int, args, workdir: Path) -> dict:
     from distributed import Client, LocalCluster
 
+    from overdue.build.partitioned import build_features_partitioned
     from overdue.data.fred import macro_panel
-    from overdue.data.synthetic import write_synthetic
-    from overdue.features.dask_backend import build_features_partitioned
+    from overdue.synthetic import write_synthetic
 
     macro = macro_panel(args.fred)
     print(f"{n_loans:,} loans", file=sys.stderr, flush=True)

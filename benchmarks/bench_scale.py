@@ -2,9 +2,9 @@
 
 One run, in a fresh child process so that its peak memory is its own:
 
-1. ``synthesize`` - :func:`overdue.data.synthetic.write_synthetic`: loans on the real FRED state
+1. ``synthesize`` - :func:`overdue.synthetic.write_synthetic`: loans on the real FRED state
    unemployment, written partition by partition (``--partition`` loans each).
-2. ``build`` - :func:`overdue.features.dask_backend.build_features_partitioned` with the pandas
+2. ``build`` - :func:`overdue.build.partitioned.build_features_partitioned` with the pandas
    backend: features and loan-month panel, one partition in memory at a time.
 3. ``logit`` - :func:`overdue.models.irls.fit_glm_irls`, logit of ``defaulted`` on the true
    covariates (unemployment at issue), streamed over the features parquet.
@@ -109,12 +109,12 @@ def timed(stages: dict, name: str, action):
 
 def run_once(n_loans: int, partition: int, fred: Path, workdir: Path, seed: int) -> dict:
     """The whole pipeline on ``n_loans`` synthetic loans; returns stage timings and checks."""
+    from overdue.build.partitioned import build_features_partitioned
     from overdue.data.fred import macro_panel
-    from overdue.data.synthetic import write_synthetic
-    from overdue.features.dask_backend import build_features_partitioned
     from overdue.models.hazard import fit_discrete_hazard
     from overdue.models.irls import fit_glm_irls
     from overdue.models.survival import fit_cox
+    from overdue.synthetic import write_synthetic
 
     stages: dict = {}
     macro = macro_panel(fred)

@@ -20,7 +20,7 @@ def _fetch(args) -> None:
 
 
 def _build(args) -> None:
-    from overdue.data.build import build
+    from overdue.build.tables import build
 
     started = time.perf_counter()
     tables = build(args.raw, args.out, loans_file=args.loans, mapping=args.mapping,

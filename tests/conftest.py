@@ -60,7 +60,7 @@ def real_macro(raw_dir):
 @pytest.fixture(scope="session")
 def processed_dir(raw_dir, tmp_path_factory) -> Path:
     """Processed tables built from the mirror, once per test session (treat as read-only)."""
-    from overdue.data.build import build
+    from overdue.build.tables import build
 
     out = tmp_path_factory.mktemp("processed")
     build(raw_dir, out)

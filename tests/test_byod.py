@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from overdue.data.build import load_loans
+from overdue.data.loans import load_loans
 
 from byod import write_own_format
 from conftest import ROOT, make_root

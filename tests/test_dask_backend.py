@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdue.data.synthetic import write_synthetic
+from overdue.build.partitioned import build_features_partitioned, partitioned_context
+from overdue.data.loans import as_canonical, loan_partitions
 from overdue.features.build import compute_features, make_context
-from overdue.features.dask_backend import (as_canonical, build_features_partitioned,
-                                           loan_partitions, partitioned_context)
-from overdue.features.underwriting import quantile_from_counts
 from overdue.features.outcomes import build_panel
+from overdue.features.underwriting import quantile_from_counts
+from overdue.synthetic import write_synthetic
 
 from test_synthetic import toy_macro
 

@@ -9,11 +9,17 @@ import pytest
 from scipy import stats
 
 from overdue.data.schemas import LOAN_COLUMNS, validate_loans
-from overdue.data.synthetic import (CauseHazard, SyntheticDesign, read_truth, synthetic_loans,
-                                    truth_of, write_synthetic)
 from overdue.features.build import compute_features, make_context
 from overdue.features.outcomes import build_panel
 from overdue.models.hazard import fit_discrete_hazard
+from overdue.synthetic import (
+    CauseHazard,
+    SyntheticDesign,
+    read_truth,
+    synthetic_loans,
+    truth_of,
+    write_synthetic,
+)
 
 
 def toy_macro(states=("CA", "TX")) -> pd.DataFrame:
@@ -122,7 +128,7 @@ def test_bad_input_is_named():
 
 def fit_cause(panel: pd.DataFrame, truth: dict, cause: str):
     """The banded cloglog hazard of one cause on its rows of the panel (see the module docstring
-    of overdue.data.synthetic for which rows), with its true coefficients beside the estimates."""
+    of overdue.synthetic for which rows), with its true coefficients beside the estimates."""
     if cause == "default":
         rows, event = panel, "event_default"
     else:

@@ -1,5 +1,9 @@
 """Build the processed tables from the raw inputs: ``loans``, ``macro``, ``features``, ``panel``.
 
+The data layer loads and validates (:func:`~overdue.data.loans.load_loans`,
+:func:`~overdue.data.fred.macro_panel`), the feature layer derives
+(:func:`~overdue.features.build.derive_features`); this module chains the two and writes.
+
 Raw files are only read; outputs are written atomically, and only after every input loaded and
 validated, so a failed build leaves ``data/processed/`` as it was.
 """
@@ -12,29 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from overdue.data.fred import macro_panel
-from overdue.data.lendingclub import read_lendingclub_dir, read_loans_csv
-from overdue.data.mapping import read_mapping
+from overdue.data.loans import load_loans
 from overdue.errors import ConfigError
 from overdue.features.build import derive_features
 from overdue.io import atomic_path, exclusive_lock, remove_stale_temporaries, write_parquet_atomic
-
-
-def load_loans(raw_dir: str | os.PathLike = "data/raw", loans_file: str | os.PathLike | None = None,
-               mapping: str | os.PathLike | None = None) -> pd.DataFrame:
-    """The canonical, validated loan table: from ``loans_file`` (LendingClub's CSV format, or any
-    format a YAML ``mapping`` describes) when given, else from the LendingClub ``.rda`` files
-    under ``raw_dir/lendingclub``.
-
-    Examples
-    --------
-    >>> load_loans("data/raw").shape  # doctest: +SKIP
-    (42535, 31)
-    """
-    if mapping is not None and loans_file is None:
-        raise ConfigError("a mapping describes a loan file: give the file with --loans too")
-    if loans_file is not None:
-        return read_loans_csv(loans_file, read_mapping(mapping) if mapping else None)
-    return read_lendingclub_dir(Path(raw_dir) / "lendingclub")
+from overdue.synthetic import synthetic_loans
 
 
 def build(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = "data/processed",
@@ -44,7 +30,7 @@ def build(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = 
     """Load and validate the raw inputs, derive features and panel, then write all four tables.
 
     ``source="synthetic"`` simulates ``n_loans`` loans with a known causal structure on the real
-    macro series instead (:mod:`overdue.data.synthetic`) and writes the truth as ``truth.json``
+    macro series instead (:mod:`overdue.synthetic`) and writes the truth as ``truth.json``
     beside the tables, for notebooks and tests to compare estimates with.
 
     Everything is computed before anything is written, so a bad input anywhere (a loan file, a
@@ -60,8 +46,6 @@ def build(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = 
     macro = macro_panel(Path(raw_dir) / "fred")
     truth = None
     if source == "synthetic":
-        from overdue.data.synthetic import synthetic_loans
-
         sample = synthetic_loans(n_loans, seed, macro)
         loans, truth = sample.loans, sample.truth
     elif source == "lendingclub":

@@ -55,6 +55,9 @@ import pandas as pd
 from scipy import special
 
 from overdue.data.schemas import GRADES, LOAN_COLUMNS, POLICY_PREFIX, validate_loans
+from overdue.features import credit, purpose, underwriting
+from overdue.features.outcomes import EVENT_CODES
+from overdue.features.registry import FeatureContext
 
 #: Shares of the LendingClub 2007–2011 loans by state (the real book; states it lent nothing in
 #: are absent). Normalised before use.
@@ -103,6 +106,8 @@ PURPOSE_LEVELS = ["consumption", "refinancing", "business"]
 EFFECT_TERMS = ("fico", "dti", "log_income", "inq_last_6mths", "purpose_group[T.refinancing]",
                 "purpose_group[T.business]", "meets_policy", "income_verified", "state_unemp_tv")
 MAX_TERM = 60
+#: The simulated events in the codes the outcome definitions give back (the ``event`` feature).
+_CENSORED, _DEFAULT, _PREPAID = (EVENT_CODES[name] for name in ("censored", "default", "prepaid"))
 
 
 @dataclass(frozen=True)
@@ -257,7 +262,7 @@ def truth_of(design: SyntheticDesign) -> dict:
                         "coefficients": _coefficients(cause, design)}
     features = list(dict.fromkeys(term.split("[")[0] for term in EFFECT_TERMS))
     return {
-        "generator": "overdue.data.synthetic",
+        "generator": "overdue.synthetic",
         "link": "cloglog",
         "band_months": design.band_months,
         "macro_lag": design.macro_lag,
@@ -394,9 +399,6 @@ def _borrowers(n: int, rng: np.random.Generator, design: SyntheticDesign, states
 def _effect_columns(loans: pd.DataFrame) -> dict[str, np.ndarray]:
     """Loan-level covariates of the hazards, computed by the project's own feature functions so
     that the truth is stated in exactly the features a model is fitted on."""
-    from overdue.features import credit, purpose, underwriting
-    from overdue.features.registry import FeatureContext
-
     context = FeatureContext()
     group = purpose.purpose_group(loans, context).to_numpy(dtype=object)
     return {
@@ -428,7 +430,7 @@ def _simulate_events(loans: pd.DataFrame, rng: np.random.Generator, design: Synt
     first_month = np.datetime64(unemployment.first_month.to_timestamp(), "M")
     issue_col = (loans["issue_d"].to_numpy(dtype="datetime64[M]") - first_month).astype(np.int64)
     term = loans["term"].to_numpy()
-    event = np.zeros(n, dtype=np.int64)
+    event = np.full(n, _CENSORED, dtype=np.int64)
     time = term.astype(np.int64).copy()
     open_loans = np.arange(n)
     for month in range(1, int(term.max()) + 1):
@@ -440,7 +442,7 @@ def _simulate_events(loans: pd.DataFrame, rng: np.random.Generator, design: Synt
         rate = unemployment.rates[state_row[open_loans], issue_col[open_loans] + month - design.macro_lag]
         alpha, part, gamma = fixed["default"]
         defaults = rng.random(len(open_loans)) < -np.expm1(-np.exp(alpha[band] + part[open_loans] + gamma * rate))
-        event[open_loans[defaults]] = 1
+        event[open_loans[defaults]] = _DEFAULT
         time[open_loans[defaults]] = month
         survivors = ~defaults
         # Paying off in the last scheduled month is paying at term, not prepaying.
@@ -448,7 +450,7 @@ def _simulate_events(loans: pd.DataFrame, rng: np.random.Generator, design: Synt
         alpha, part, gamma = fixed["prepayment"]
         eta = alpha[band] + part[open_loans] + gamma * rate
         prepays = can_prepay & (rng.random(len(open_loans)) < -np.expm1(-np.exp(eta)))
-        event[open_loans[prepays]] = 2
+        event[open_loans[prepays]] = _PREPAID
         time[open_loans[prepays]] = month
         open_loans = open_loans[survivors & ~prepays]
     return event, time
@@ -459,10 +461,10 @@ def _outcome_columns(loans: pd.DataFrame, event: np.ndarray, time: np.ndarray) -
     (event, time)."""
     issue = loans["issue_d"].to_numpy(dtype="datetime64[M]")
     term = loans["term"].to_numpy()
-    payments = np.select([event == 1, event == 2], [time - 1, time], term)
+    payments = np.select([event == _DEFAULT, event == _PREPAID], [time - 1, time], term)
     last_payment = _month_offset(issue, payments)
-    last_payment[(event == 1) & (time == 1)] = np.datetime64("NaT")   # never paid
-    status = np.where(event == 1, "Charged Off", "Fully Paid").astype(object)
+    last_payment[(event == _DEFAULT) & (time == 1)] = np.datetime64("NaT")   # never paid
+    status = np.where(event == _DEFAULT, "Charged Off", "Fully Paid").astype(object)
     outside = ~loans["meets_policy"].to_numpy(dtype=bool)
     status[outside] = POLICY_PREFIX + status[outside]
 
@@ -471,10 +473,11 @@ def _outcome_columns(loans: pd.DataFrame, event: np.ndarray, time: np.ndarray) -
     principal = loans["funded_amnt"].to_numpy()
     # A prepayment in month m pays m - 1 instalments and then the balance left after them, with
     # that month's interest.
-    paid_before = np.where(event == 2, time - 1, 0)
+    paid_before = np.where(event == _PREPAID, time - 1, 0)
     balance = principal * (1 + rate) ** paid_before - installment * ((1 + rate) ** paid_before - 1) / rate
-    total = np.select([event == 1, event == 2], [installment * (time - 1), installment * paid_before
-                                                 + balance * (1 + rate)], installment * term)
+    total = np.select([event == _DEFAULT, event == _PREPAID],
+                      [installment * (time - 1), installment * paid_before + balance * (1 + rate)],
+                      installment * term)
     return {"loan_status": status, "last_pymnt_d": last_payment, "total_pymnt": np.round(total, 2)}
 
 

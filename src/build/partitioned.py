@@ -1,7 +1,8 @@
 """Build the features table and the loan-month panel from partitioned parquet, on pandas or Dask.
 
-The in-memory builder (:func:`overdue.features.build.build_features`) holds every loan at once.
-Here the same two functions, :func:`~overdue.features.build.compute_features` and
+The in-memory build (:func:`overdue.build.tables.build`, through
+:func:`overdue.features.build.derive_features`) holds every loan at once. Here the same two
+functions, :func:`~overdue.features.build.compute_features` and
 :func:`~overdue.features.outcomes.build_panel`, run on one partition of loans at a time, so the
 memory needed is set by the partition size, not by the number of loans:
 
@@ -41,13 +42,12 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from overdue.data.schemas import LOAN_COLUMNS
+from overdue.data.loans import as_canonical, loan_partitions
 from overdue.features.build import compute_features
 from overdue.features.outcomes import build_panel, outcome_params
 from overdue.features.registry import FeatureContext
@@ -85,74 +85,6 @@ class PartitionedBuild:
     partitions: int
     backend: str
     seconds: float
-
-
-# ---------------------------------------------------------------------------------- reading
-def _loans_dataset(loans_dir: str | os.PathLike):
-    import pyarrow.dataset as pads
-
-    if not Path(loans_dir).exists():
-        raise ValueError(f"loans_dir {os.fspath(loans_dir)!r} does not exist")
-    dataset = pads.dataset(loans_dir, format="parquet")
-    missing = [c for c in LOAN_COLUMNS if c not in dataset.schema.names]
-    if missing:
-        raise ValueError(f"loans_dir {os.fspath(loans_dir)!r}: column {missing[0]!r} missing "
-                         f"(the canonical loan table has {len(LOAN_COLUMNS)} columns; missing: "
-                         f"{', '.join(missing)})")
-    return dataset
-
-
-def loan_partitions(loans_dir: str | os.PathLike, batch_rows: int = 250_000,
-                    columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
-    """Yield the loans of a parquet folder (or file) in canonical types, at most ``batch_rows``
-    loans at a time.
-
-    Examples
-    --------
-    >>> sum(len(part) for part in loan_partitions("data/synthetic/1m/loans"))  # doctest: +SKIP
-    1000000
-    """
-    import pyarrow.parquet as pq
-
-    if int(batch_rows) != batch_rows or batch_rows < 1:
-        raise ValueError(f"batch_rows must be a positive whole number, got {batch_rows!r}")
-    # File by file, row group by row group, synchronously. A pyarrow dataset Scanner reads on
-    # in background threads while the caller computes, whatever its read-ahead settings: with
-    # a slow consumer it held the whole folder in memory (measured: all 12 files of a test
-    # folder after the first batch), which would make memory grow with the number of loans.
-    for path in sorted(_loans_dataset(loans_dir).files):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=int(batch_rows), columns=columns):
-            if batch.num_rows:
-                yield as_canonical(batch.to_pandas())
-
-
-def as_canonical(loans: pd.DataFrame) -> pd.DataFrame:
-    """Cast the loan columns present to their canonical dtypes (:data:`LOAN_COLUMNS`).
-
-    Parquet readers differ in what they hand back (pyarrow-backed strings from Dask, object
-    columns from a record batch); the feature code must see one set of types whichever backend
-    runs it.
-
-    Examples
-    --------
-    >>> as_canonical(pd.DataFrame({"grade": ["A"], "term": [36]})).dtypes.astype(str).tolist()
-    ['string', 'int64']
-    """
-    casts = {}
-    for column, dtype in LOAN_COLUMNS.items():
-        if column in loans.columns and str(loans[column].dtype) != dtype:
-            casts[column] = dtype
-    if not casts:
-        return loans
-    try:
-        return loans.astype(casts)
-    except (TypeError, ValueError) as error:
-        for column, dtype in casts.items():
-            try:
-                loans[column].astype(dtype)
-            except (TypeError, ValueError):
-                raise ValueError(f"column {column!r} cannot be read as {dtype}: {error}") from None
-        raise
 
 
 # ------------------------------------------------------------------------------- first pass
@@ -283,7 +215,7 @@ def build_features_partitioned(loans_dir: str | os.PathLike, macro: pd.DataFrame
     ----------
     loans_dir : str or path
         Parquet folder (or file) holding the canonical loan table, e.g. the ``loans`` folder of
-        :func:`overdue.data.synthetic.write_synthetic`.
+        :func:`overdue.synthetic.write_synthetic`.
     macro : pandas.DataFrame
         The macro panel (:func:`overdue.data.fred.macro_panel`).
     out_dir : str or path
