@@ -40,13 +40,14 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from overdue import plots
-from overdue.data.synthetic import compare_to_truth, read_truth
 from overdue.models import specs
 from overdue.models.competing import fit_cause_specific_cox, fit_fine_gray
 from overdue.models.hazard import fit_discrete_hazard
 from overdue.models.survival import cox_zph, fit_cox
-from overdue.report import RunOutput, resolve
+from overdue.paths import resolve
+from overdue.report import RunOutput
 from overdue.study import load_study
+from overdue.synthetic import compare_to_truth, read_truth
 
 out = RunOutput(output_dir, "04_survival")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag, with_panel=True)
