@@ -3,7 +3,20 @@
 Whatever holds the rows - an in-memory DataFrame, a list of them, a folder of parquet, a pyarrow
 Dataset, a dask DataFrame or a callable - :func:`as_partitions` wraps it as re-iterable
 :class:`Partitions`, so that the out-of-core model fits (:mod:`overdue.models.irls`) and the
-partitioned feature build read data the same way, in memory bounded by one partition.
+partitioned feature build (:func:`overdue.data.loans.loan_partitions`) read data the same way,
+in memory bounded by one partition.
+
+Parquet is read by a pyarrow dataset Scanner with a read-ahead of one batch and one file, on one
+thread (``batch_readahead=1, fragment_readahead=1, use_threads=False``). That bounds memory:
+``benchmarks/bench_partition_reader.py`` (figures in ``benchmarks/results/partition_reader.jsonl``)
+consumes 250,000-row batches of five numeric columns at 0.1 s each in a fresh process, and this
+Scanner held 229 MiB above its baseline on 12 files of 1M rows (458 MiB of data) and 186 MiB on
+3 such files - flat in the size of the folder. With pyarrow's default read-ahead and threads it
+held 660 and 242 MiB, growing with the folder: that is what the settings prevent. Reading file by
+file with ``pyarrow.parquet.ParquetFile.iter_batches`` is flat too, at about half the figure
+(121 and 89 MiB), but it reads neither hive partition keys nor an arbitrary pyarrow Dataset, and
+its batches run across row groups where the Scanner's stop at them, so it would move the model
+fits' partition boundaries and with them the order of their sums. The Scanner is the one reader.
 """
 from __future__ import annotations
 
@@ -124,10 +137,9 @@ def _arrow_partitions(dataset, batch_rows: int, description: str) -> Partitions:
     import pyarrow.dataset as pads
 
     def make_iter(columns, categorical):
-        # A threaded scanner reads ahead of a slow consumer without bound (measured: 1.4 GB
-        # held for 1M-row batches consumed at 0.3 s each, 0.6 GB unthreaded), and the default
-        # read-ahead (16 batches, 4 files) would too: either breaks the bound on memory. A pass
-        # spends its time on the model, not on decoding, so one thread costs nothing visible.
+        # Read-ahead of one batch and one file, one thread: what bounds memory (module
+        # docstring). A pass spends its time on the model, not on decoding, so one thread costs
+        # nothing visible.
         scanner = pads.Scanner.from_dataset(dataset, columns=columns, batch_size=batch_rows,
                                             batch_readahead=1, fragment_readahead=1,
                                             use_threads=False)
