@@ -34,9 +34,8 @@ output_dir: str = "reports/interactive"  # run folder for figures, tables, numbe
 # %%
 import pandas as pd
 
+from overdue import RunOutput, load_study, resolve
 from overdue.data.summary import provenance_table, sample_description, validation_summary
-from overdue.report import RunOutput, resolve
-from overdue.study import load_study
 
 out = RunOutput(output_dir, "00_data")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)

@@ -32,10 +32,8 @@ output_dir: str = "reports/interactive"  # run folder for figures, tables, numbe
 # %%
 import pandas as pd
 
-from overdue import plots
+from overdue import RunOutput, load_study, plots
 from overdue.features import feature_dictionary, names_in
-from overdue.report import RunOutput
-from overdue.study import load_study
 
 out = RunOutput(output_dir, "01_features")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)

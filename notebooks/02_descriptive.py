@@ -36,12 +36,8 @@ factors: list = ["grade", "purpose_group", "state_unemp_band", "meets_policy"]  
 # %%
 import matplotlib.pyplot as plt
 
-from overdue import plots
-from overdue.models.competing import cumulative_incidence, gray_test
-from overdue.models.descriptive import default_rates, vintage_curves
-from overdue.models.survival import kaplan_meier, logrank_test
-from overdue.report import RunOutput
-from overdue.study import load_study
+from overdue import RunOutput, load_study, plots
+from overdue.models import cumulative_incidence, default_rates, gray_test, kaplan_meier, logrank_test, vintage_curves
 
 out = RunOutput(output_dir, "02_descriptive")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
@@ -61,46 +57,39 @@ for ax, factor in zip(axes, factors):
     plots.default_rates(rates, ax=ax, title=factor)
 fig.tight_layout()
 out.save_figure(fig, "default_rates")
+by_grade = default_rates(features, "grade")["rate"]
+out.record("headline", [
+    f"{features['defaulted'].mean():.1%} of {len(features):,} loans defaulted; from "
+    f"{by_grade.iloc[0]:.1%} in grade {by_grade.index[0]} to {by_grade.iloc[-1]:.1%} in grade {by_grade.index[-1]}."
+])
+out.stop_unless(study.has_time_to_event,
+                "Vintage and time-to-default curves were not drawn: these loans have no payment dates "
+                "(the default rates above do not need them).")
 
 # %% [markdown]
 # ## Vintage curves
 # Cumulative share of each issue year's loans that defaulted by month on book.
 
 # %%
-if study.has_time_to_event:
-    curves = vintage_curves(features, by="issue_year")
-    out.save_table(curves, "vintage_curves", index=False)
-    out.save_figure(plots.vintage_curves(curves, by="issue_year"), "vintage_curves")
-else:
-    print("TIME-TO-EVENT DATA MISSING: these loans have no payment dates, so vintage curves and "
-          "time-to-default curves cannot be drawn; default rates above do not need them.")
+curves = vintage_curves(features, by="issue_year")
+out.save_table(curves, "vintage_curves", index=False)
+out.save_figure(plots.vintage_curves(curves, by="issue_year"), "vintage_curves")
 
 # %% [markdown]
 # ## Time to default: Kaplan–Meier with log-rank tests, and cumulative incidence with Gray's test
 
 # %%
 fig, axes = plt.subplots(2, len(factors), figsize=(4.5 * len(factors), 7.5))
-for column, factor in enumerate(factors if study.has_time_to_event else []):
+for column, factor in enumerate(factors):
     km = kaplan_meier(features, duration="time", event="defaulted", by=factor)
-    logrank = logrank_test(features, duration="time", event="defaulted", by=factor)
+    logrank = logrank_test(features, by=factor, duration="time", event="defaulted")
     plots.km_curves(km, ax=axes[0, column], title=f"{factor}: log-rank χ²={logrank.statistic:.0f}, p={logrank.p:.2g}")
     cif = cumulative_incidence(features, duration="time", event="event", cause=1, by=factor)
     gray = gray_test(features, by=factor, duration="time", event="event", cause=1)
     plots.cif_curves(cif, ax=axes[1, column], title=f"{factor}: Gray χ²={gray.statistic:.0f}, p={gray.p:.2g}")
     out.save_table(km, f"km_by_{factor}", index=False)
     out.save_table(cif, f"cif_by_{factor}", index=False)
-    out.record(f"logrank_{factor}", {"statistic": logrank.statistic, "df": logrank.df, "p": logrank.p})
-    out.record(f"gray_{factor}", {"statistic": gray.statistic, "df": gray.df, "p": gray.p})
+    out.record(f"logrank_{factor}", logrank.to_dict())
+    out.record(f"gray_{factor}", gray.to_dict())
 fig.tight_layout()
-if study.has_time_to_event:
-    out.save_figure(fig, "survival_curves")
-
-# %% [markdown]
-# ## Headline
-
-# %%
-by_grade = default_rates(features, "grade")["rate"]
-out.record("headline", [
-    f"{features['defaulted'].mean():.1%} of {len(features):,} loans defaulted; from "
-    f"{by_grade.iloc[0]:.1%} in grade {by_grade.index[0]} to {by_grade.iloc[-1]:.1%} in grade {by_grade.index[-1]}."
-])
+out.save_figure(fig, "survival_curves")

@@ -36,28 +36,25 @@ output_dir: str = "reports/interactive"  # run folder for figures, tables, numbe
 
 # %%
 import pandas as pd
+from IPython.display import display
 
-from overdue import plots
-from overdue.models import specs
-from overdue.models.logit import average_marginal_effects, calibration_table, fit_nested, out_of_time_auc
-from overdue.report import RunOutput
-from overdue.study import load_study, with_cluster_column
+from overdue import RunOutput, load_study, plots
+from overdue.models import average_marginal_effects, calibration_table, fit_nested, out_of_time_auc
 
 out = RunOutput(output_dir, "03_logit")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
-families = specs.usable_families(study.features)  # all four, unless a loan file lacks columns
-formulas = specs.nested_formulas(order=list(families), family_terms=families)
-loans = specs.complete_cases(with_cluster_column(study.features, cluster), list(formulas.values()))
+sample = study.model_sample(cluster=cluster)  # all four families, unless a loan file lacks columns
+loans = sample.data
 out.record("loans", len(loans))
-out.record("loans_dropped_incomplete", len(study.features) - len(loans))
-pd.Series(formulas, name="formula").to_frame()
+out.record("loans_dropped_incomplete", sample.dropped)
+pd.Series(sample.nested, name="right-hand side").to_frame()
 
 # %% [markdown]
 # ## Nested specifications
 # Pseudo-R², AUC (in sample) and the likelihood-ratio test of each family against the model before it.
 
 # %%
-nested = fit_nested(loans, formulas, cluster=cluster)
+nested = fit_nested(loans, sample.nested, cluster=cluster)
 out.save_table(nested.table, "nested")
 out.record("nested", nested.table[["pseudo_r2", "auc", "lr_stat", "lr_df", "lr_p"]].to_dict(orient="index"))
 for name, fit in nested.fits.items():
@@ -66,16 +63,16 @@ for name, fit in nested.fits.items():
 nested.table
 
 # %% [markdown]
-# ## Odds ratios of the full model, with cluster-robust 95% intervals
+# ## Odds ratios of the full model, with cluster-robust intervals
 
 # %%
-full = nested.fits[list(formulas)[-1]]
+full = nested.fits[sample.full]
 out.save_table(full.summary, "full_model_odds_ratios")
 out.record("full_model_converged", full.converged)
 out.record("full_model_warnings", full.warnings)
 ax = plots.forest(full, title=f"Full model: odds ratios (errors clustered by {cluster})")
 out.save_figure(ax, "forest_full")
-full.summary[["estimate", "se", "p", "exp_estimate", "exp_ci_lower", "exp_ci_upper"]].round(4)
+full
 
 # %% [markdown]
 # ## Average marginal effects
@@ -93,31 +90,32 @@ effects.round(4)
 # its DeLong interval, then calibration by deciles of predicted risk with the Hosmer–Lemeshow test.
 
 # %%
-validation = {name: out_of_time_auc(loans, formula, cutoff=oot_cutoff, cluster=cluster)
-              for name, formula in formulas.items()}
+validation = {name: out_of_time_auc(loans, rhs, cutoff=oot_cutoff, cluster=cluster)
+              for name, rhs in sample.nested.items()}
 oot = pd.DataFrame({name: {"n_train": v.n_train, "n_test": v.n_test, "events_test": v.events_test,
                            "auc": v.auc.auc, "ci_lower": v.auc.ci_lower, "ci_upper": v.auc.ci_upper}
                     for name, v in validation.items()}).T
 out.save_table(oot, "out_of_time_auc")
 out.record("oot_auc", oot["auc"].to_dict())
-out.record("oot_auc_first", {"model": list(formulas)[0], "auc": validation[list(formulas)[0]].auc.auc,
-                             "ci_lower": validation[list(formulas)[0]].auc.ci_lower, "ci_upper": validation[list(formulas)[0]].auc.ci_upper})
+first_auc = validation[sample.first].auc
+out.record("oot_auc_first", {"model": sample.first, "auc": first_auc.auc,
+                             "ci_lower": first_auc.ci_lower, "ci_upper": first_auc.ci_upper})
 oot
 
 # %%
-final = validation[list(formulas)[-1]]
+final = validation[sample.full]
 calibration = calibration_table(final.y, final.p, bins=10, in_sample=False)
 out.save_table(calibration.table, "calibration")
 out.record("hosmer_lemeshow", {"statistic": calibration.statistic, "df": calibration.df, "p": calibration.p})
 ax = plots.calibration(calibration, title=f"Out-of-time calibration (issued after {oot_cutoff})")
 out.save_figure(ax, "calibration")
+display(calibration)
 
 # %% [markdown]
 # ## Headline
 
 # %%
-credit_auc = validation[list(formulas)[0]].auc
 out.record("headline", [
-    f"The {list(formulas)[0]} factors alone rank loans with an out-of-time AUC of {credit_auc.auc:.3f} "
-    f"(95% CI {credit_auc.ci_lower:.3f}–{credit_auc.ci_upper:.3f}); all four families: {final.auc.auc:.3f}."
+    f"The {sample.first} factors alone rank loans with an out-of-time AUC of {first_auc.auc:.3f} "
+    f"(95% CI {first_auc.ci_lower:.3f}–{first_auc.ci_upper:.3f}); all four families: {final.auc.auc:.3f}."
 ])

@@ -17,7 +17,7 @@
 # # 04 · Survival: when loans go overdue
 #
 # Time to the first missed payment, in months on book. A Cox proportional-hazards model (Efron
-# ties, errors clustered by state) with its proportional-hazards check; competing risks, since a
+# ties, cluster-robust errors) with its proportional-hazards check; competing risks, since a
 # loan that is prepaid can no longer default: cause-specific Cox models for default and for
 # prepayment, and the Fine–Gray model of the cumulative incidence of default; and a
 # discrete-time hazard on the loan-month panel, where the state's unemployment changes month by
@@ -31,6 +31,7 @@ issue_start: str = "2007-01"  # first issue month analysed (YYYY-MM)
 issue_end: str = "2011-12"  # last issue month analysed (YYYY-MM)
 overdue_statuses: list = []  # open-loan statuses counted as overdue, e.g. ["Late (31-120 days)"]
 macro_lag: int = 1  # months of publication lag on monthly unemployment
+cluster: str = "addr_state"  # cluster for robust errors of the Cox models: addr_state or issue_month
 cox_strata: str = "term"  # Cox strata column ("" for none): 36- and 60-month loans get their own baselines
 hazard_link: str = "cloglog"  # discrete-time hazard link: cloglog (grouped-time PH) or logit
 output_dir: str = "reports/interactive"  # run folder for figures, tables, numbers (the runner sets it)
@@ -39,47 +40,35 @@ output_dir: str = "reports/interactive"  # run folder for figures, tables, numbe
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from overdue import plots
-from overdue.models import specs
-from overdue.models.competing import fit_cause_specific_cox, fit_fine_gray
-from overdue.models.hazard import fit_discrete_hazard
-from overdue.models.survival import cox_zph, fit_cox
-from overdue.paths import resolve
-from overdue.report import RunOutput
-from overdue.study import load_study
+from overdue import RunOutput, load_study, plots, resolve
+from overdue.models import cox_zph, fit_cause_specific_cox, fit_cox, fit_discrete_hazard, fit_fine_gray
 from overdue.synthetic import compare_to_truth, read_truth
 
 out = RunOutput(output_dir, "04_survival")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag, with_panel=True)
 out.record("time_to_event_available", study.has_time_to_event)
-if not study.has_time_to_event:
-    out.record("headline", ["Survival models were not run: these loans have no payment dates, so there is "
-                            "no time to overdue (the data, features, descriptive, logit and causes pages still hold)."])
-    print("TIME-TO-EVENT DATA MISSING: the loan file has no payment dates (last_pymnt_d), so the time "
-          "to overdue is unknown and no survival or hazard model can be fitted. The other pages of "
-          "this report do not need it.")
+out.stop_unless(study.has_time_to_event,
+                "Survival models were not run: these loans have no payment dates, so there is no time to "
+                "overdue (the data, features, descriptive, logit and causes pages still hold).")
 
 # %% [markdown]
 # ## Cox proportional hazards
-# All four families, stratified by term; hazard ratios with errors clustered by state.
+# All four families, stratified by term; hazard ratios with cluster-robust errors.
 
 # %%
-if study.has_time_to_event:
-    strata = [cox_strata] if cox_strata else []
-    families = specs.usable_families(study.features)
-    cox_rhs = specs.rhs(list(families), exclude=strata, family_terms=families)
-    loans = specs.complete_cases(study.features, [f"time ~ {cox_rhs}"])
-    cox = fit_cox(loans, cox_rhs, duration="time", event="defaulted", ties="efron",
-                  strata=strata or None, cluster="addr_state")
-    out.save_table(cox.summary, "cox")
-    business = "C(purpose_group, Treatment('refinancing'))[T.business]"
-    out.record("cox_n", cox.n)
-    out.record("cox_events", cox.events)
-    out.record("cox_converged", cox.converged)
-    out.record("cox_warnings", cox.warnings)
-    out.record("cox_hr_business", cox.summary.loc[business, ["exp_estimate", "exp_ci_lower", "exp_ci_upper"]].to_dict())
-    out.save_figure(plots.forest(cox, title="Cox: hazard ratios of default"), "forest_cox")
-    display(cox.summary[["estimate", "se", "p", "exp_estimate", "exp_ci_lower", "exp_ci_upper"]].round(4))
+strata = [cox_strata] if cox_strata else []
+sample = study.model_sample(cluster=cluster, exclude=strata, columns=["time"])
+cox = fit_cox(sample.data, sample.rhs, duration="time", event="defaulted", ties="efron",
+              strata=strata or None, cluster=cluster)
+out.save_table(cox.summary, "cox")
+business = "C(purpose_group, Treatment('refinancing'))[T.business]"
+out.record("cox_n", cox.n)
+out.record("cox_events", cox.events)
+out.record("cox_converged", cox.converged)
+out.record("cox_warnings", cox.warnings)
+out.record("cox_hr_business", cox.summary.loc[business, ["exp_estimate", "exp_ci_lower", "exp_ci_upper"]].to_dict())
+out.save_figure(plots.forest(cox, title="Cox: hazard ratios of default"), "forest_cox")
+cox
 
 # %% [markdown]
 # ### Proportional-hazards check
@@ -87,33 +76,31 @@ if study.has_time_to_event:
 # global (as R's `cox.zph`). A small p-value says the term's hazard ratio drifts with loan age.
 
 # %%
-if study.has_time_to_event:
-    zph = cox_zph(cox)
-    out.save_table(zph.table, "cox_zph")
-    out.record("cox_zph_global_p", zph.table.loc["GLOBAL", "p"])
-    display(zph.table.round(4))
+zph = cox_zph(cox)
+out.save_table(zph.table, "cox_zph")
+out.record("cox_zph_global_p", zph.table.loc["GLOBAL", "p"])
+zph
 
 # %% [markdown]
 # ## Competing risks: default against prepayment
 
 # %%
-if study.has_time_to_event:
-    cause_rhs = specs.rhs([f for f in ["credit", "purpose"] if f in families], exclude=strata, family_terms=families)
-    competing = specs.complete_cases(study.features, [f"time ~ {cause_rhs}"])
-    cs_default = fit_cause_specific_cox(competing, cause_rhs, cause=1, strata=strata or None)
-    cs_prepaid = fit_cause_specific_cox(competing, cause_rhs, cause=2, strata=strata or None)
-    fine_gray = fit_fine_gray(competing, cause_rhs, duration="time", event="event", cause=1)
-    for name, fit in {"cause_specific_default": cs_default, "cause_specific_prepaid": cs_prepaid,
-                      "fine_gray_default": fine_gray}.items():
-        out.save_table(fit.summary, name)
-        out.record(f"{name}_warnings", fit.warnings)
-    out.record("fine_gray_hr_business", fine_gray.summary.loc[business, ["exp_estimate", "exp_ci_lower", "exp_ci_upper"]].to_dict())
-    fig, axes = plt.subplots(1, 3, figsize=(18, 0.35 * len(fine_gray.summary) + 2), sharey=True)
-    plots.forest(cs_default, ax=axes[0], title="cause-specific: default")
-    plots.forest(cs_prepaid, ax=axes[1], title="cause-specific: prepayment")
-    plots.forest(fine_gray, ax=axes[2], title="Fine–Gray: subdistribution hazard of default")
-    fig.tight_layout()
-    out.save_figure(fig, "competing_risks")
+competing = study.model_sample(["credit", "purpose"], exclude=strata, columns=["time"])
+cs_default = fit_cause_specific_cox(competing.data, competing.rhs, cause=1, strata=strata or None)
+cs_prepaid = fit_cause_specific_cox(competing.data, competing.rhs, cause=2, strata=strata or None)
+fine_gray = fit_fine_gray(competing.data, competing.rhs, duration="time", event="event", cause=1)
+for name, fit in {"cause_specific_default": cs_default, "cause_specific_prepaid": cs_prepaid,
+                  "fine_gray_default": fine_gray}.items():
+    out.save_table(fit.summary, name)
+    out.record(f"{name}_warnings", fit.warnings)
+out.record("fine_gray_hr_business", fine_gray.summary.loc[business, ["exp_estimate", "exp_ci_lower", "exp_ci_upper"]].to_dict())
+fig, axes = plt.subplots(1, 3, figsize=(18, 0.35 * len(fine_gray.summary) + 2), sharey=True)
+plots.forest(cs_default, ax=axes[0], title="cause-specific: default")
+plots.forest(cs_prepaid, ax=axes[1], title="cause-specific: prepayment")
+plots.forest(fine_gray, ax=axes[2], title="Fine–Gray: subdistribution hazard of default")
+fig.tight_layout()
+out.save_figure(fig, "competing_risks")
+fine_gray
 
 # %% [markdown]
 # ## Discrete-time hazard with time-varying unemployment
@@ -121,15 +108,13 @@ if study.has_time_to_event:
 # publication delay), a baseline by month on book in 12-month bands, errors clustered by loan.
 
 # %%
-if study.has_time_to_event:
-    hazard_rhs = " + ".join(specs.usable_terms(study.panel, specs.HAZARD_TERMS))
-    panel = specs.complete_cases(study.panel, [f"event_default ~ {hazard_rhs}"])
-    hazard = fit_discrete_hazard(panel, hazard_rhs, link=hazard_link, baseline_form="bands", band_months=12, cluster="id")
-    out.save_table(hazard.summary, "discrete_hazard")
-    out.record("hazard_loan_months", hazard.n)
-    out.record("hazard_unemployment", hazard.summary.loc["state_unemp_tv", ["estimate", "se", "ci_lower", "ci_upper", "exp_estimate"]].to_dict())
-    out.record("hazard_warnings", hazard.warnings)
-    display(hazard.summary[["estimate", "se", "p", "exp_estimate"]].round(4))
+months = study.model_sample(panel=True, columns=["event_default"])
+hazard = fit_discrete_hazard(months.data, months.rhs, link=hazard_link, baseline_form="bands", band_months=12, cluster="id")
+out.save_table(hazard.summary, "discrete_hazard")
+out.record("hazard_loan_months", hazard.n)
+out.record("hazard_unemployment", hazard.summary.loc["state_unemp_tv", ["estimate", "se", "ci_lower", "ci_upper", "exp_estimate"]].to_dict())
+out.record("hazard_warnings", hazard.warnings)
+hazard
 
 # %% [markdown]
 # ## Known truth (synthetic loans only)
@@ -137,7 +122,7 @@ if study.has_time_to_event:
 # the true model is fitted here and each estimate set beside its truth.
 
 # %%
-if study.has_time_to_event and (resolve(data_dir) / "truth.json").is_file():
+if (resolve(data_dir) / "truth.json").is_file():
     truth = read_truth(resolve(data_dir))
     truth_fit = fit_discrete_hazard(study.panel, truth["formula_rhs"], baseline_form="bands", band_months=truth["band_months"],
                                     categories=truth["categories"], cluster="id")
@@ -150,12 +135,11 @@ if study.has_time_to_event and (resolve(data_dir) / "truth.json").is_file():
 # ## Headline
 
 # %%
-if study.has_time_to_event:
-    hr = cox.summary.loc[business]
-    unemployment = hazard.summary.loc["state_unemp_tv"]
-    out.record("headline", [
-        f"Small-business loans default at {hr['exp_estimate']:.2f}× the hazard of refinancing loans "
-        f"(Cox, 95% CI {hr['exp_ci_lower']:.2f}–{hr['exp_ci_upper']:.2f}), other factors equal.",
-        f"Each point of state unemployment during the loan's life multiplies the monthly default hazard by "
-        f"{unemployment['exp_estimate']:.3f} (95% CI {unemployment['exp_ci_lower']:.3f}–{unemployment['exp_ci_upper']:.3f}).",
-    ])
+hr = cox.summary.loc[business]
+unemployment = hazard.summary.loc["state_unemp_tv"]
+out.record("headline", [
+    f"Small-business loans default at {hr['exp_estimate']:.2f}× the hazard of refinancing loans "
+    f"(Cox, 95% CI {hr['exp_ci_lower']:.2f}–{hr['exp_ci_upper']:.2f}), other factors equal.",
+    f"Each point of state unemployment during the loan's life multiplies the monthly default hazard by "
+    f"{unemployment['exp_estimate']:.3f} (95% CI {unemployment['exp_ci_lower']:.3f}–{unemployment['exp_ci_upper']:.3f}).",
+])

@@ -38,27 +38,20 @@ approval_cutoffs: list = [0.10, 0.15, 0.20, 0.25, 0.30]  # maximum predicted def
 output_dir: str = "reports/interactive"  # run folder for figures, tables, numbers (the runner sets it)
 
 # %%
-
-from overdue import plots
-from overdue.models import specs
-from overdue.models.attribution import attribute
-from overdue.models.logit import out_of_time_auc
-from overdue.models.policy import approval_tradeoff, pricing_by_grade
-from overdue.report import RunOutput
-from overdue.study import load_study, with_cluster_column
+from overdue import RunOutput, load_study, plots
+from overdue.models import approval_tradeoff, attribute, out_of_time_auc, pricing_by_grade
 
 out = RunOutput(output_dir, "05_causes")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
-families = specs.usable_families(study.features)  # all four, unless a loan file lacks columns
-full_formula = specs.formula(list(families), family_terms=families)
-loans = specs.complete_cases(with_cluster_column(study.features, cluster), [full_formula])
+sample = study.model_sample(cluster=cluster)  # all four families, unless a loan file lacks columns
+loans = sample.data
 out.record("loans", len(loans))
 
 # %% [markdown]
 # ## Attribution of causes
 
 # %%
-attribution = attribute(loans, families, cutoff=oot_cutoff, cluster=cluster, n_boot=n_boot, seed=seed)
+attribution = attribute(loans, sample.families, cutoff=oot_cutoff, cluster=cluster, n_boot=n_boot, seed=seed)
 out.save_table(attribution.table, "attribution")
 out.save_table(attribution.shapley.subsets, "shapley_subsets")
 out.record("attribution", attribution.table[["lr_stat", "lr_p", "delta_auc", "shapley_r2", "shapley_share",
@@ -88,7 +81,7 @@ pricing.round(4)
 # how many loans would it have made, and how often would they have defaulted?
 
 # %%
-scored = out_of_time_auc(loans, full_formula, cutoff=oot_cutoff, cluster=cluster)
+scored = out_of_time_auc(loans, sample.rhs, cutoff=oot_cutoff, cluster=cluster)
 tradeoff = approval_tradeoff(scored.y, scored.p, approval_cutoffs)
 out.save_table(tradeoff, "approval_tradeoff")
 out.record("approval_tradeoff", tradeoff.to_dict(orient="index"))

@@ -37,3 +37,8 @@ class FetchError(OverdueError):
 
 class ConfigError(OverdueError):
     """A parameter, config file or mapping is invalid."""
+
+
+class NotApplicable(OverdueError):
+    """The data cannot answer what a report page asks (loans without payment dates have no time
+    to overdue): the page stops, saying why, and the runner publishes it as not applicable."""

@@ -261,6 +261,16 @@ def _execute_all(notebooks, declared, parameters, run_dir, root, kernel_name, ma
                                        log_output=False)
         except PapermillExecutionError as error:
             seconds = time.perf_counter() - started
+            if error.ename == "NotApplicable":
+                # The page said, once, why these data cannot answer it: publish it with that
+                # reason in place of the stopped cell's traceback, and go on.
+                _replace_error_by_reason(executed, error.evalue)
+                _html_without_code(executed, run_dir / f"{notebook.stem}.html")
+                manifest["notebooks"][notebook.stem] = {
+                    "seconds": round(seconds, 2), "status": "stopped", "reason": error.evalue}
+                _write_json(run_dir / "manifest.json", manifest)
+                echo(f"[{number}/{len(notebooks)}] {notebook.stem} stopped early: {error.evalue}")
+                continue
             manifest["notebooks"][notebook.stem] = {"seconds": round(seconds, 2), "status": "failed"}
             manifest.update(status="failed", failed_notebook=notebook.stem,
                             failed_cell=error.exec_count, error=f"{error.ename}: {error.evalue}")
@@ -275,6 +285,24 @@ def _execute_all(notebooks, declared, parameters, run_dir, root, kernel_name, ma
         manifest["notebooks"][notebook.stem] = {"seconds": round(seconds, 2), "status": "ok"}
         _write_json(run_dir / "manifest.json", manifest)
         echo(f"[{number}/{len(notebooks)}] {notebook.stem} done in {seconds:.1f} s")
+
+
+def _replace_error_by_reason(executed: Path, reason: str) -> None:
+    """Drop papermill's error banner from an executed notebook and show ``reason`` instead of
+    the stopped cell's traceback."""
+    import nbformat
+
+    notebook = nbformat.read(str(executed), as_version=4)
+    notebook.cells = [cell for cell in notebook.cells
+                      if "papermill-error-cell-tag" not in cell.get("metadata", {}).get("tags", [])]
+    for cell in notebook.cells:
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            cell.outputs = [output for output in cell.outputs if output.get("output_type") != "error"]
+            cell.outputs.append(nbformat.v4.new_output(
+                "display_data", data={"text/markdown": f"**Not applicable to these data:** {reason}",
+                                      "text/plain": f"Not applicable to these data: {reason}"}))
+    with atomic_path(executed) as tmp:
+        nbformat.write(notebook, str(tmp))
 
 
 INDEX_STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}"
@@ -299,7 +327,8 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
     parts += [f"<li>{esc(str(h))}</li>" for h in headlines] or ["<li>(no headline recorded)</li>"]
     parts.append("</ul><h2>Notebooks</h2><table><tr><th>notebook</th><th>seconds</th></tr>")
     for name, info in manifest["notebooks"].items():
-        parts.append(f"<tr><td><a href='{esc(name)}.html'>{esc(name)}</a></td>"
+        status = "" if info.get("status") == "ok" else f" (stopped early: {esc(info['reason'])})"
+        parts.append(f"<tr><td><a href='{esc(name)}.html'>{esc(name)}</a>{status}</td>"
                      f"<td>{info['seconds']}</td></tr>")
     parts.append("</table><h2>Figures</h2><p>")
     for figure in sorted((run_dir / "figures").glob("*.png")):

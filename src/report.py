@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from overdue.errors import ConfigError
+from overdue.errors import ConfigError, NotApplicable
 from overdue.io import atomic_path
 from overdue.paths import resolve
 
@@ -67,6 +67,28 @@ class RunOutput:
         self.numbers[key] = _plain(value)
         with atomic_path(self.path("numbers", f"{self.notebook}.json")) as tmp:
             tmp.write_text(json.dumps(self.numbers, indent=1, sort_keys=True) + "\n")
+
+    def stop_unless(self, condition: bool, reason: str) -> None:
+        """Stop the page here, unless ``condition``: add ``reason`` to its headlines and raise
+        :class:`~overdue.errors.NotApplicable`, which the runner reports as a page that stopped
+        early, for that reason (JupyterLab shows it as the message of the stopped cell).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> out = RunOutput(tempfile.mkdtemp(), "04_x")
+        >>> out.stop_unless(True, "never said")
+        >>> out.stop_unless(False, "no payment dates")
+        Traceback (most recent call last):
+        ...
+        overdue.errors.NotApplicable: no payment dates
+        >>> out.numbers["headline"]
+        ['no payment dates']
+        """
+        if condition:
+            return
+        self.record("headline", [*self.numbers.get("headline", []), reason])
+        raise NotApplicable(reason)
 
     def save_figure(self, figure_or_axes, name: str) -> Path:
         """Save a matplotlib figure (or the figure of an Axes) as ``figures/<notebook>_<name>.png``."""

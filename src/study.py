@@ -14,6 +14,7 @@ import pandas as pd
 from overdue.errors import ConfigError, DataError
 from overdue.features.build import compute_features, make_context
 from overdue.features.outcomes import build_panel
+from overdue.models.specs import FAMILIES, HAZARD_TERMS, ModelSample, model_sample
 from overdue.paths import resolve
 
 
@@ -31,6 +32,46 @@ class Study:
     def has_time_to_event(self) -> bool:
         """Whether the loans carry payment dates, so survival and hazard models can run."""
         return self.description["has_time_to_event"]
+
+    def model_sample(self, families=None, *, cluster: str | None = None, exclude=(),
+                     columns=(), panel: bool = False,
+                     family_terms=None) -> ModelSample:
+        """The complete-case loans (or loan-months) and right-hand sides of some families.
+
+        One call for what every modelling page needs: the families the data support (all four by
+        default), their nested right-hand sides and the rows complete for them
+        (:func:`overdue.models.specs.model_sample`), with the cluster column present.
+
+        Parameters
+        ----------
+        families : sequence of str, optional
+            Families, in order of entry (default: all).
+        cluster : str, optional
+            Cluster column the fits will use (``addr_state`` or ``issue_month``).
+        exclude : iterable of str
+            Columns whose terms are left out (a Cox model's strata).
+        columns : sequence of str
+            Columns that must also be complete (a survival model's duration).
+        panel : bool
+            Sample the loan-month panel instead of the loans.
+        family_terms : mapping, optional
+            Terms of each family (default :data:`overdue.models.specs.FAMILIES`; for the panel
+            ``{"hazard": HAZARD_TERMS}`` is the hazard model's).
+
+        Examples
+        --------
+        >>> study.model_sample(cluster="addr_state").nested  # doctest: +SKIP
+        """
+        frame = self.panel if panel else self.features
+        if frame is None:
+            raise ConfigError("this study has no loan-month panel: load it with with_panel=True "
+                              "(it needs payment dates)")
+        if cluster is not None:
+            frame = with_cluster_column(frame, cluster)
+        if family_terms is None:
+            family_terms = {"hazard": HAZARD_TERMS} if panel else FAMILIES
+        return model_sample(frame, families, exclude=exclude, columns=columns,
+                            family_terms=family_terms)
 
 
 def load_study(data_dir: str = "data/processed", sample_frac: float = 1.0, seed: int = 2024,

@@ -78,4 +78,7 @@ def test_own_file_without_dates_runs_every_notebook(own_files, raw_dir, tmp_path
     assert 0.55 < numbers["03_logit"]["oot_auc_first"]["auc"] < 0.80
     assert set(numbers["05_causes"]["attribution"]) == {"credit", "purpose", "macro", "underwriting"}
     page = (root / "reports" / "own" / "04_survival.html").read_text()
-    assert "TIME-TO-EVENT DATA MISSING" in page
+    assert "Not applicable to these data" in page and "Traceback" not in page
+    manifest = json.loads((root / "reports" / "own" / "manifest.json").read_text())
+    assert manifest["notebooks"]["04_survival"]["status"] == "stopped"
+    assert "no payment dates" in manifest["notebooks"]["04_survival"]["reason"]

@@ -70,3 +70,16 @@ def test_notebooks_define_no_functions_or_classes(path):
             tree = ast.parse(cell.source)
             defined = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
             assert not defined, f"{path.name} defines code; move it to src/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_clustered_errors_follow_the_shared_cluster_parameter(path):
+    cells = jupytext.read(path).cells
+    parameters = next(c.source for c in cells if "parameters" in c.metadata.get("tags", []))
+    code = "\n".join(c.source for c in cells
+                     if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []))
+    if "cluster=" not in code:
+        return
+    assert re.search(r"^cluster: str = ", parameters, re.M), f"{path.name} clusters without the shared parameter"
+    for literal in ("addr_state", "issue_month"):
+        assert f'"{literal}"' not in code, f"{path.name} hard-codes the cluster {literal!r}"

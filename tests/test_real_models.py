@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from overdue.models import specs
-from overdue.models.hazard import fit_discrete_hazard
-from overdue.models.logit import out_of_time_auc
-from overdue.models.survival import fit_cox
-from overdue.study import load_study
+from overdue import load_study
+from overdue.models import fit_cox, fit_discrete_hazard, out_of_time_auc
 
 BUSINESS = "C(purpose_group, Treatment('refinancing'))[T.business]"
 
@@ -19,8 +16,8 @@ def study(processed_dir):
 
 
 def test_credit_logit_out_of_time_auc(study):
-    loans = specs.complete_cases(study.features, [specs.formula(["credit"])])
-    result = out_of_time_auc(loans, specs.formula(["credit"]), cutoff="2010-12")
+    credit = study.model_sample(["credit"])
+    result = out_of_time_auc(credit.data, credit.rhs, cutoff="2010-12")
     # Application-time credit data rank LendingClub's 2007–2011 loans with AUCs of about
     # 0.62–0.70 in published studies; below 0.62 the credit terms would be doing little, above
     # 0.72 a leak of outcome information would be the likelier explanation.
@@ -30,9 +27,8 @@ def test_credit_logit_out_of_time_auc(study):
 
 
 def test_cox_hazard_ratio_of_small_business_loans(study):
-    rhs = specs.rhs(exclude=["term"])
-    loans = specs.complete_cases(study.features, [f"time ~ {rhs}"])
-    cox = fit_cox(loans, rhs, strata=["term"], cluster="addr_state")
+    sample = study.model_sample(exclude=["term"], columns=["time"])
+    cox = fit_cox(sample.data, sample.rhs, strata=["term"], cluster="addr_state")
     hr = cox.summary.loc[BUSINESS]
     # Small-business loans default at 1.7× the rate of refinancing loans in the raw data (about
     # 26% against 15%); with credit terms held equal the ratio should stay clearly above 1 and
@@ -43,9 +39,9 @@ def test_cox_hazard_ratio_of_small_business_loans(study):
 
 
 def test_unemployment_raises_the_monthly_hazard(study):
-    rhs = " + ".join(specs.HAZARD_TERMS)
-    panel = specs.complete_cases(study.panel, [f"event_default ~ {rhs}"])
-    hazard = fit_discrete_hazard(panel, rhs, baseline_form="bands", band_months=12, cluster="id")
+    months = study.model_sample(panel=True, columns=["event_default"])
+    hazard = fit_discrete_hazard(months.data, months.rhs, baseline_form="bands", band_months=12,
+                                 cluster="id")
     coefficient = hazard.summary.loc["state_unemp_tv"]
     # Studies of consumer-loan and mortgage default find 3–10% more default hazard per point of
     # unemployment; a negative or an above-0.15 log-hazard per point would contradict them.
