@@ -26,7 +26,7 @@ _EXPORTS = {
     "load_study": "overdue.study",
     "Study": "overdue.study",
     "RunOutput": "overdue.report",
-    "resolve": "overdue.report",
+    "resolve": "overdue.paths",
     "plots": "overdue.plots",
 }
 
