@@ -8,7 +8,7 @@ One run, in a fresh child process so that its peak memory is its own:
    backend: features and loan-month panel, one partition in memory at a time.
 3. ``logit`` - :func:`overdue.models.irls.fit_glm_irls`, logit of ``defaulted`` on the true
    covariates (unemployment at issue), streamed over the features parquet.
-4. ``cox`` - :func:`overdue.models.survival.fit_cox` of time to default (prepayment censors),
+4. ``cox`` - :func:`overdue.models.cox.fit_cox` of time to default (prepayment censors),
    on the features' model columns read into memory (one row per loan).
 5. ``hazard`` - :func:`overdue.models.hazard.fit_discrete_hazard`, cloglog with 6-month baseline
    bands and time-varying state unemployment, streamed over the panel parquet, loan-clustered
@@ -113,7 +113,7 @@ def run_once(n_loans: int, partition: int, fred: Path, workdir: Path, seed: int)
     from overdue.data.fred import macro_panel
     from overdue.models.hazard import fit_discrete_hazard
     from overdue.models.irls import fit_glm_irls
-    from overdue.models.survival import fit_cox
+    from overdue.models.cox import fit_cox
     from overdue.synthetic import write_synthetic
 
     stages: dict = {}
@@ -126,7 +126,8 @@ def run_once(n_loans: int, partition: int, fred: Path, workdir: Path, seed: int)
         batch_rows=partition))
     categories = truth["categories"]
     logit = timed(stages, "logit", lambda: fit_glm_irls(
-        built.features_dir, f"defaulted ~ {LOAN_FORMULA_RHS}", link="logit", categories=categories))
+        built.features_dir, LOAN_FORMULA_RHS, outcome="defaulted", link="logit",
+        categories=categories))
 
     def cox():
         import pyarrow.dataset as pads
@@ -151,10 +152,9 @@ def run_once(n_loans: int, partition: int, fred: Path, workdir: Path, seed: int)
         start = fit_discrete_hazard(subsample, truth["formula_rhs"], cluster=None, **options)
         full = fit_discrete_hazard(built.panel_dir, truth["formula_rhs"],
                                    start_params=start.params.to_numpy(), **options)
-        full.extra["warm_start_iterations"] = start.extra["iterations"]
-        return full
+        return full, start.iterations
 
-    hazard = timed(stages, "hazard", hazard_fit)
+    hazard, warm_start_iterations = timed(stages, "hazard", hazard_fit)
 
     true = pd.Series(truth["default"]["coefficients"])
     z = (hazard.summary["estimate"] - true[hazard.summary.index]) / hazard.summary["se"]
@@ -167,8 +167,8 @@ def run_once(n_loans: int, partition: int, fred: Path, workdir: Path, seed: int)
         "ru_maxrss_gb": round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 2**20, 3),
         "converged": {"logit": logit.converged, "cox": cox_fit.converged, "hazard": hazard.converged},
-        "iterations": {"logit": logit.extra["iterations"], "hazard": hazard.extra["iterations"],
-                       "hazard_warm_start": hazard.extra["warm_start_iterations"]},
+        "iterations": {"logit": logit.iterations, "hazard": hazard.iterations,
+                       "hazard_warm_start": warm_start_iterations},
         "hazard_vs_truth": {"max_abs_z": round(float(z.abs().max()), 2),
                             "max_abs_z_effects": round(float(z[effects].abs().max()), 2),
                             "share_in_95ci": round(float((z.abs() < 1.96).mean()), 3),

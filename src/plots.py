@@ -82,7 +82,7 @@ def _step_curves(table: pd.DataFrame, value: str, ax, ylabel: str, title: str):
 
 
 def km_curves(km: pd.DataFrame, ax=None, title: str = "Kaplan–Meier: share not yet defaulted"):
-    """Kaplan–Meier curves with their confidence bands, from :func:`overdue.models.survival.kaplan_meier`.
+    """Kaplan–Meier curves with their confidence bands, from :func:`overdue.models.survival_curves.kaplan_meier`.
 
     Examples
     --------
@@ -94,7 +94,7 @@ def km_curves(km: pd.DataFrame, ax=None, title: str = "Kaplan–Meier: share not
 
 
 def cif_curves(cif: pd.DataFrame, ax=None, title: str = "Cumulative incidence of default"):
-    """Cumulative incidence curves with bands, from :func:`overdue.models.competing.cumulative_incidence`.
+    """Cumulative incidence curves with bands, from :func:`overdue.models.incidence.cumulative_incidence`.
 
     Examples
     --------
