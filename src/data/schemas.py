@@ -155,12 +155,11 @@ def validate_loans(frame: pd.DataFrame, path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> bad = pd.DataFrame({"fico_range_low": [700.0, 9999.0]})
     >>> try:
-    ...     validate_loans(bad, "loans.csv")
+    ...     validate_loans(pd.DataFrame({"fico_range_low": [700.0, 9999.0]}), "loans.csv")
     ... except DataError as e:
-    ...     print(e.column)
-    fico_range_low
+    ...     print(e.path, e.problem)
+    loans.csv required column missing
     """
     try:
         return LOAN_SCHEMA.validate(frame, lazy=True)
