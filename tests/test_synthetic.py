@@ -139,7 +139,7 @@ def fit_cause(panel: pd.DataFrame, truth: dict, cause: str):
     # The binomial cloglog log-likelihood is concave, so starting at the truth only saves
     # iterations: the maximum is the same from any start. A one-iteration fit on a few rows
     # gives the design's column order.
-    order = fit_discrete_hazard(rows.iloc[:20_000], truth["formula_rhs"], maxiter=1, cluster=None,
+    order = fit_discrete_hazard(rows.iloc[:20_000], truth["formula_rhs"], max_iter=1, cluster=None,
                                 **options).summary.index
     # A tolerance far below the standard errors (relative ~1e-2) is all a check against the truth needs.
     fit = fit_discrete_hazard(rows, truth["formula_rhs"], start_params=true[order].to_numpy(), tol=1e-7,
@@ -186,7 +186,7 @@ def test_true_hazard_recovered(real_panel, cause):
     z = (table["estimate"] - table["truth"]) / table["se"]
     assert (z.abs() < critical).all(), f"true {cause} coefficients outside their 95% CI:\n{z[z.abs() >= critical]}"
     difference = (table["estimate"] - table["truth"]).to_numpy()
-    wald = difference @ np.linalg.solve(fit.extra["cov"].loc[table.index, table.index].to_numpy(), difference)
+    wald = difference @ np.linalg.solve(fit.cov.loc[table.index, table.index].to_numpy(), difference)
     assert wald < stats.chi2.ppf(0.95, len(table))
     # And not trivially: the main effects are estimated precisely enough to be told from zero.
     assert (table.loc[["fico", "log_income", "state_unemp_tv"], "p"] < 1e-3).all()
