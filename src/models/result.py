@@ -22,6 +22,7 @@ likelihood-ratio test: statistic 5.000 on 1 df, p = 0.0253
 from __future__ import annotations
 
 import html
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -264,9 +265,11 @@ class FitResult:
             rows.append(("ties", self.ties))
         if self.strata:
             rows.append(("strata", ", ".join(self.strata)))
-        variance = self.cov_type
+        variance = {"nonrobust": "model-based (inverse information)",
+                    "robust": "robust sandwich", "cluster": "cluster-robust sandwich"}.get(
+                        self.cov_type, self.cov_type)
         if self.cluster:
-            variance += f", clustered by {self.cluster} ({_number(self.n_clusters)} clusters)"
+            variance += f", by {self.cluster} ({_number(self.n_clusters)} clusters)"
         rows.append(("variance", variance))
         rows.append(("converged", f"{'yes' if self.converged else 'NO'}"
                      + (f" in {self.iterations} iterations" if self.iterations is not None
@@ -295,11 +298,14 @@ class FitResult:
     def summary_text(self) -> str:
         """The printed summary: header, coefficient table and footer, as plain text."""
         width = max(len(k) for k, _ in self._header() + self._footer())
-        lines = [f"{k:<{width}}  {v}" for k, v in self._header()]
+        indent = " " * (width + 2)
+        lines = [textwrap.fill(f"{k:<{width}}  {v}", 99, subsequent_indent=indent)
+                 for k, v in self._header()]
         with pd.option_context("display.width", 140, "display.max_columns", 20,
                                "display.max_rows", 500):
             lines += ["", self._table().to_string(float_format=lambda v: f"{v:.4g}"), ""]
-        lines += [f"{k:<{width}}  {v}" for k, v in self._footer()]
+        lines += [textwrap.fill(f"{k:<{width}}  {v}", 99, subsequent_indent=indent)
+                  for k, v in self._footer()]
         return "\n".join(lines)
 
     def print_summary(self) -> None:
