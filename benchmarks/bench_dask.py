@@ -19,6 +19,7 @@ Results are printed and appended to ``benchmarks/results/dask.jsonl``.
 Usage: ``python benchmarks/bench_dask.py [--loans 10000000] [--peer-loans 1000000]
 [--partition 100000] [--workers 2] [--memory-limit 4GB] [--fred data/raw/fred] [--workdir DIR]``
 """
+
 from __future__ import annotations
 
 import os
@@ -86,33 +87,61 @@ def run_size(n_loans: int, args, workdir: Path) -> dict:
     macro = macro_panel(args.fred)
     print(f"{n_loans:,} loans", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    write_synthetic(n_loans, workdir / "book", seed=args.seed, macro=macro,
-                    partition_size=args.partition, overwrite=True)
+    write_synthetic(
+        n_loans,
+        workdir / "book",
+        seed=args.seed,
+        macro=macro,
+        partition_size=args.partition,
+        overwrite=True,
+    )
     synth_seconds = time.perf_counter() - started
     print(f"  synthesize {synth_seconds:8.1f} s", file=sys.stderr, flush=True)
 
     gb = 2**30
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      memory_limit=args.memory_limit, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=args.workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=args.memory_limit,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         client.run(warm_up_worker)
         baseline = client.run(start_memory_sampler)
         # The workers are this process's children: count them apart, not in the client's peak.
         with PeakMemory(children=False) as client_memory:
             started = time.perf_counter()
-            built = build_features_partitioned(workdir / "book" / "loans", macro, workdir / "processed",
-                                               backend="dask", client=client, macro_source=str(args.fred))
+            built = build_features_partitioned(
+                workdir / "book" / "loans",
+                macro,
+                workdir / "processed",
+                backend="dask",
+                client=client,
+                macro_source=str(args.fred),
+            )
             build_seconds = time.perf_counter() - started
         peaks = client.run(stop_memory_sampler)
     worker_peaks = sorted(round(v / gb, 3) for v in peaks.values())
-    print(f"  build      {build_seconds:8.1f} s   worker peaks {worker_peaks} GB   "
-          f"client peak {client_memory.peak / gb:.2f} GB", file=sys.stderr, flush=True)
-    return {"n_loans": n_loans, "partition_loans": args.partition, "partitions": built.partitions,
-            "panel_rows": built.n_panel_rows, "synthesize_seconds": round(synth_seconds, 1),
-            "build_seconds": round(build_seconds, 1),
-            "worker_peak_rss_gb": worker_peaks,
-            "worker_baseline_rss_gb": sorted(round(v / gb, 3) for v in baseline.values()),
-            "client_peak_rss_gb": round(client_memory.peak / gb, 3)}
+    print(
+        f"  build      {build_seconds:8.1f} s   worker peaks {worker_peaks} GB   "
+        f"client peak {client_memory.peak / gb:.2f} GB",
+        file=sys.stderr,
+        flush=True,
+    )
+    return {
+        "n_loans": n_loans,
+        "partition_loans": args.partition,
+        "partitions": built.partitions,
+        "panel_rows": built.n_panel_rows,
+        "synthesize_seconds": round(synth_seconds, 1),
+        "build_seconds": round(build_seconds, 1),
+        "worker_peak_rss_gb": worker_peaks,
+        "worker_baseline_rss_gb": sorted(round(v / gb, 3) for v in baseline.values()),
+        "client_peak_rss_gb": round(client_memory.peak / gb, 3),
+    }
 
 
 def main() -> None:
@@ -141,19 +170,36 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
     peer, main_run = runs["peer"], runs["main"]
-    ratios = {"loans": round(main_run["n_loans"] / peer["n_loans"], 2),
-              "build_time": round(main_run["build_seconds"] / peer["build_seconds"], 2),
-              "worker_peak_memory": round(max(main_run["worker_peak_rss_gb"]) / max(peer["worker_peak_rss_gb"]), 2),
-              "client_peak_memory": round(main_run["client_peak_rss_gb"] / peer["client_peak_rss_gb"], 2)}
-    record = {"benchmark": "dask", "machine": machine,
-              "cluster": {"workers": args.workers, "threads_per_worker": 1, "processes": True,
-                          "memory_limit": args.memory_limit},
-              "main": main_run, "peer": peer, "ratios_main_over_peer": ratios}
-    print(f"\n{main_run['n_loans']:,} loans ({main_run['panel_rows']:,} loan-months) in "
-          f"{main_run['build_seconds']:.0f} s on {args.workers} workers; largest worker peak "
-          f"{max(main_run['worker_peak_rss_gb']):.2f} GB vs {max(peer['worker_peak_rss_gb']):.2f} GB "
-          f"at {peer['n_loans']:,} loans (ratio {ratios['worker_peak_memory']}, "
-          f"size ratio {ratios['loans']}, time ratio {ratios['build_time']})")
+    ratios = {
+        "loans": round(main_run["n_loans"] / peer["n_loans"], 2),
+        "build_time": round(main_run["build_seconds"] / peer["build_seconds"], 2),
+        "worker_peak_memory": round(
+            max(main_run["worker_peak_rss_gb"]) / max(peer["worker_peak_rss_gb"]), 2
+        ),
+        "client_peak_memory": round(
+            main_run["client_peak_rss_gb"] / peer["client_peak_rss_gb"], 2
+        ),
+    }
+    record = {
+        "benchmark": "dask",
+        "machine": machine,
+        "cluster": {
+            "workers": args.workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "memory_limit": args.memory_limit,
+        },
+        "main": main_run,
+        "peer": peer,
+        "ratios_main_over_peer": ratios,
+    }
+    print(
+        f"\n{main_run['n_loans']:,} loans ({main_run['panel_rows']:,} loan-months) in "
+        f"{main_run['build_seconds']:.0f} s on {args.workers} workers; largest worker peak "
+        f"{max(main_run['worker_peak_rss_gb']):.2f} GB vs {max(peer['worker_peak_rss_gb']):.2f} GB "
+        f"at {peer['n_loans']:,} loans (ratio {ratios['worker_peak_memory']}, "
+        f"size ratio {ratios['loans']}, time ratio {ratios['build_time']})"
+    )
     print(f"appended to {append(RESULTS, record).relative_to(ROOT)}")
 
 

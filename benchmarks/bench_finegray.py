@@ -11,6 +11,7 @@ raw LendingClub ``.rda`` files with the time-to-event rules of DESIGN.md.
 
 Usage: ``python benchmarks/bench_finegray.py [--sample-frac 0.2] [--repeats 3]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,9 @@ from overdue.models.fine_gray import fit_fine_gray
 
 ROOT = Path(__file__).resolve().parents[1]
 FEATURES = ROOT / "data" / "processed" / "features.parquet"
-RAW_LENDINGCLUB = Path(os.environ.get("OVERDUE_LENDINGCLUB_RDA", ROOT / "data" / "raw" / "lendingclub"))
+RAW_LENDINGCLUB = Path(
+    os.environ.get("OVERDUE_LENDINGCLUB_RDA", ROOT / "data" / "raw" / "lendingclub")
+)
 RESULTS = ROOT / "benchmarks" / "results" / "finegray.jsonl"
 FORMULA = "C(purpose) + fico + dti + log_income + int_rate + C(term)"
 
@@ -63,8 +66,11 @@ def loans_from_raw(folder: Path) -> pd.DataFrame:
     """
     import pyreadr
 
-    frames = [frame for path in sorted(folder.glob("LendingClubData_*.rda"))
-              for frame in pyreadr.read_r(path).values()]
+    frames = [
+        frame
+        for path in sorted(folder.glob("LendingClubData_*.rda"))
+        for frame in pyreadr.read_r(path).values()
+    ]
     if not frames:
         raise FileNotFoundError(f"no LendingClubData_*.rda files in {folder}")
     raw = pd.concat(frames, ignore_index=True)
@@ -76,16 +82,20 @@ def loans_from_raw(folder: Path) -> pd.DataFrame:
     default_time = (months_paid + 1).fillna(1)
     payoff_time = months_paid.fillna(term).clip(lower=1)
     prepaid = ~defaulted & (payoff_time < term)
-    return pd.DataFrame({
-        "time": np.where(defaulted, default_time, np.where(prepaid, payoff_time, term)).astype(int),
-        "event": np.where(defaulted, 1, np.where(prepaid, 2, 0)),
-        "purpose": raw["purpose"].astype(str),
-        "fico": (raw["fico_range_low"] + raw["fico_range_high"]) / 2,
-        "dti": raw["dti"],
-        "log_income": np.log(raw["annual_inc"].where(raw["annual_inc"] > 0)),
-        "int_rate": raw["int_rate"],
-        "term": term,
-    })
+    return pd.DataFrame(
+        {
+            "time": np.where(defaulted, default_time, np.where(prepaid, payoff_time, term)).astype(
+                int
+            ),
+            "event": np.where(defaulted, 1, np.where(prepaid, 2, 0)),
+            "purpose": raw["purpose"].astype(str),
+            "fico": (raw["fico_range_low"] + raw["fico_range_high"]) / 2,
+            "dti": raw["dti"],
+            "log_income": np.log(raw["annual_inc"].where(raw["annual_inc"] > 0)),
+            "int_rate": raw["int_rate"],
+            "term": term,
+        }
+    )
 
 
 def main() -> None:
@@ -113,8 +123,12 @@ def main() -> None:
         pd.concat([loans[["time", "event"]], design], axis=1).to_csv(data_csv, index=False)
         script = Path(scratch) / "crr.R"
         script.write_text(R_SCRIPT)
-        run = subprocess.run(["Rscript", str(script), str(data_csv), str(coef_csv)],
-                             capture_output=True, text=True, check=True)
+        run = subprocess.run(
+            ["Rscript", str(script), str(data_csv), str(coef_csv)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         crr_seconds, crr_converged, cmprsk_version = run.stdout.split()
         crr = pd.read_csv(coef_csv)
     crr_seconds = float(crr_seconds)
@@ -144,14 +158,24 @@ def main() -> None:
         "cmprsk": cmprsk_version,
         "machine": machine_description(),
     }
-    comparison = pd.DataFrame({"ours": ours["estimate"].to_numpy(), "crr": crr["coef"].to_numpy(),
-                               "ours_se": ours["se"].to_numpy(), "crr_se": crr["se"].to_numpy()},
-                              index=ours.index)
+    comparison = pd.DataFrame(
+        {
+            "ours": ours["estimate"].to_numpy(),
+            "crr": crr["coef"].to_numpy(),
+            "ours_se": ours["se"].to_numpy(),
+            "crr_se": crr["se"].to_numpy(),
+        },
+        index=ours.index,
+    )
     print(comparison.to_string(float_format=lambda v: f"{v:.6g}"))
-    print(f"\n{fit.n} loans ({source}), {fit.events} defaults, {record['prepaid']} prepaid, "
-          f"{len(ours)} covariates")
-    print(f"ours: {min(ours_seconds):.3f} s (best of {args.repeats})   crr: {crr_seconds:.1f} s   "
-          f"ratio crr/ours: {record['speedup_crr_over_ours']}x")
+    print(
+        f"\n{fit.n} loans ({source}), {fit.events} defaults, {record['prepaid']} prepaid, "
+        f"{len(ours)} covariates"
+    )
+    print(
+        f"ours: {min(ours_seconds):.3f} s (best of {args.repeats})   crr: {crr_seconds:.1f} s   "
+        f"ratio crr/ours: {record['speedup_crr_over_ours']}x"
+    )
     print(f"max relative difference: coefficients {coef_rel.max():.2e}, SEs {se_rel.max():.2e}")
     append(RESULTS, record)
 

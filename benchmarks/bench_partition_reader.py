@@ -29,6 +29,7 @@ Results are printed and appended to ``benchmarks/results/partition_reader.jsonl`
 Usage: ``python benchmarks/bench_partition_reader.py [--files 12] [--peer-files 3]
 [--rows 1000000] [--batch-rows 250000] [--delay 0.1] [--repeats 3] [--workdir DIR]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,12 @@ def write_folder(folder: Path, files: int, rows: int, seed: int = 0) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     for index in range(files):
-        table = pa.table({"id": np.arange(index * rows, (index + 1) * rows, dtype=np.int64),
-                          **{f"x{k}": rng.standard_normal(rows) for k in range(4)}})
+        table = pa.table(
+            {
+                "id": np.arange(index * rows, (index + 1) * rows, dtype=np.int64),
+                **{f"x{k}": rng.standard_normal(rows) for k in range(4)},
+            }
+        )
         pq.write_table(table, folder / f"part-{index:05d}.parquet")
     return sum(path.stat().st_size for path in folder.glob("*.parquet"))
 
@@ -79,8 +84,11 @@ def batches(reader: str, folder: Path, batch_rows: int):
                 yield batch.to_pandas()
     else:
         dataset = pads.dataset(folder, format="parquet")
-        options = ({} if reader == "scanner_default"
-                   else dict(batch_readahead=1, fragment_readahead=1, use_threads=False))
+        options = (
+            {}
+            if reader == "scanner_default"
+            else dict(batch_readahead=1, fragment_readahead=1, use_threads=False)
+        )
         scanner = pads.Scanner.from_dataset(dataset, batch_size=batch_rows, **options)
         for batch in scanner.to_batches():
             yield batch.to_pandas()
@@ -113,20 +121,36 @@ def child(reader: str, folder: Path, batch_rows: int, delay: float) -> dict:
     for frame in batches(reader, folder, batch_rows):
         n_batches += 1
         n_rows += len(frame)
-        time.sleep(delay)        # the consumer's work on this batch
+        time.sleep(delay)  # the consumer's work on this batch
         del frame
     seconds = time.perf_counter() - started
     state["stop"].set()
     sampler.join()
     peak = max(state["peak"], process.memory_info().rss)
-    return {"reader": reader, "batches": n_batches, "rows": n_rows, "seconds": round(seconds, 2),
-            "baseline_rss_mb": round(baseline / MB, 1), "peak_rss_mb": round(peak / MB, 1),
-            "held_mb": round((peak - baseline) / MB, 1)}
+    return {
+        "reader": reader,
+        "batches": n_batches,
+        "rows": n_rows,
+        "seconds": round(seconds, 2),
+        "baseline_rss_mb": round(baseline / MB, 1),
+        "peak_rss_mb": round(peak / MB, 1),
+        "held_mb": round((peak - baseline) / MB, 1),
+    }
 
 
 def run_child(reader: str, folder: Path, args) -> dict:
-    command = [sys.executable, __file__, "--child", reader, "--folder", str(folder),
-               "--batch-rows", str(args.batch_rows), "--delay", str(args.delay)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        reader,
+        "--folder",
+        str(folder),
+        "--batch-rows",
+        str(args.batch_rows),
+        "--delay",
+        str(args.delay),
+    ]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -142,11 +166,16 @@ def measure(folder: Path, args) -> dict[str, dict]:
             if run["rows"] != rows:
                 raise RuntimeError(f"{reader} read {run['rows']} rows of {folder}, not {rows}")
             runs[reader].append(run)
-            print(f"  {folder.name:<5} {reader:<16} held {run['held_mb']:7.1f} MiB   "
-                  f"peak {run['peak_rss_mb']:7.1f} MiB   {run['seconds']:6.1f} s",
-                  file=sys.stderr, flush=True)
-    return {reader: {"held_mb": min(run["held_mb"] for run in runs[reader]), "runs": runs[reader]}
-            for reader in READERS}
+            print(
+                f"  {folder.name:<5} {reader:<16} held {run['held_mb']:7.1f} MiB   "
+                f"peak {run['peak_rss_mb']:7.1f} MiB   {run['seconds']:6.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    return {
+        reader: {"held_mb": min(run["held_mb"] for run in runs[reader]), "runs": runs[reader]}
+        for reader in READERS
+    }
 
 
 def main() -> None:
@@ -173,35 +202,62 @@ def main() -> None:
         for label, files in sizes.items():
             folder = workdir / label
             on_disk = write_folder(folder, files, args.rows)
-            data[label] = {"files": files, "rows_per_file": args.rows, "columns": 5,
-                           "in_memory_mb": round(files * args.rows * 40 / MB, 1),
-                           "on_disk_mb": round(on_disk / MB, 1)}
-            print(f"{label}: {files} files x {args.rows:,} rows, {on_disk / MB:.0f} MiB on disk, "
-                  f"{data[label]['in_memory_mb']:.0f} MiB in memory; batches of "
-                  f"{args.batch_rows:,} rows, {args.delay} s each", file=sys.stderr, flush=True)
+            data[label] = {
+                "files": files,
+                "rows_per_file": args.rows,
+                "columns": 5,
+                "in_memory_mb": round(files * args.rows * 40 / MB, 1),
+                "on_disk_mb": round(on_disk / MB, 1),
+            }
+            print(
+                f"{label}: {files} files x {args.rows:,} rows, {on_disk / MB:.0f} MiB on disk, "
+                f"{data[label]['in_memory_mb']:.0f} MiB in memory; batches of "
+                f"{args.batch_rows:,} rows, {args.delay} s each",
+                file=sys.stderr,
+                flush=True,
+            )
             results[label] = measure(folder, args)
             shutil.rmtree(folder, ignore_errors=True)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    held = {label: {reader: results[label][reader]["held_mb"] for reader in READERS}
-            for label in sizes}
-    ratios = {"growth_main_over_peer": {reader: round(held["main"][reader] / held["peer"][reader], 2)
-                                        for reader in READERS},
-              "over_iter_batches": {reader: round(held["main"][reader] / held["main"]["iter_batches"], 2)
-                                    for reader in READERS}}
-    entry = {"benchmark": "partition_reader", "machine": machine, "data": data,
-             "batch_rows": args.batch_rows, "delay_seconds": args.delay, "repeats": args.repeats,
-             "held_mb": held, "ratios": ratios,
-             "runs": {label: {reader: results[label][reader]["runs"] for reader in READERS}
-                      for label in sizes}}
-    print(f"\npeak RSS above baseline, lowest of {args.repeats} (MiB), {args.files} files vs "
-          f"{args.peer_files}:")
+    held = {
+        label: {reader: results[label][reader]["held_mb"] for reader in READERS} for label in sizes
+    }
+    ratios = {
+        "growth_main_over_peer": {
+            reader: round(held["main"][reader] / held["peer"][reader], 2) for reader in READERS
+        },
+        "over_iter_batches": {
+            reader: round(held["main"][reader] / held["main"]["iter_batches"], 2)
+            for reader in READERS
+        },
+    }
+    entry = {
+        "benchmark": "partition_reader",
+        "machine": machine,
+        "data": data,
+        "batch_rows": args.batch_rows,
+        "delay_seconds": args.delay,
+        "repeats": args.repeats,
+        "held_mb": held,
+        "ratios": ratios,
+        "runs": {
+            label: {reader: results[label][reader]["runs"] for reader in READERS}
+            for label in sizes
+        },
+    }
+    print(
+        f"\npeak RSS above baseline, lowest of {args.repeats} (MiB), {args.files} files vs "
+        f"{args.peer_files}:"
+    )
     for reader in READERS:
-        print(f"  {reader:<16} {held['main'][reader]:7.1f} vs {held['peer'][reader]:7.1f}   growth "
-              f"x{ratios['growth_main_over_peer'][reader]:<5}  over iter_batches "
-              f"x{ratios['over_iter_batches'][reader]}")
+        print(
+            f"  {reader:<16} {held['main'][reader]:7.1f} vs {held['peer'][reader]:7.1f}   growth "
+            f"x{ratios['growth_main_over_peer'][reader]:<5}  over iter_batches "
+            f"x{ratios['over_iter_batches'][reader]}"
+        )
     print(f"appended to {append(RESULTS, entry).relative_to(ROOT)}")
 
 

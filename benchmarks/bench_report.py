@@ -8,6 +8,7 @@ machines.
 
     .venv/bin/python benchmarks/bench_report.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,12 +27,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(config: str, run_id: str) -> dict:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "overdue.cli", "run", "--config", config, "--run-id", run_id],
-                   cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "overdue.cli", "run", "--config", config, "--run-id", run_id],
+        cwd=ROOT,
+        check=True,
+    )
     wall = time.perf_counter() - started
     manifest = json.loads((ROOT / "reports" / run_id / "manifest.json").read_text())
-    return {"wall_seconds": round(wall, 1),
-            "notebook_seconds": {name: info["seconds"] for name, info in manifest["notebooks"].items()}}
+    return {
+        "wall_seconds": round(wall, 1),
+        "notebook_seconds": {
+            name: info["seconds"] for name, info in manifest["notebooks"].items()
+        },
+    }
 
 
 def main() -> None:
@@ -41,8 +49,12 @@ def main() -> None:
     smoke = run("configs/smoke.yaml", f"bench-smoke-{stamp}")
     full = run("configs/default.yaml", f"bench-full-{stamp}")
     peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
-    figures = {"full": full, "smoke": smoke, "full_over_smoke": round(full["wall_seconds"] / smoke["wall_seconds"], 2),
-               "peak_rss_gib_largest_child": round(peak_gib, 2)}
+    figures = {
+        "full": full,
+        "smoke": smoke,
+        "full_over_smoke": round(full["wall_seconds"] / smoke["wall_seconds"], 2),
+        "peak_rss_gib_largest_child": round(peak_gib, 2),
+    }
     print(json.dumps(figures, indent=1))
     print("recorded in", record("report", figures, machine))
 

@@ -27,6 +27,7 @@ Results are printed and appended to ``benchmarks/results/scale.jsonl``.
 Usage: ``python benchmarks/bench_scale.py [--loans 2260000] [--peer-fraction 0.1]
 [--partition 100000] [--fred data/raw/fred] [--workdir DIR] [--keep]``
 """
+
 from __future__ import annotations
 
 import os
@@ -55,10 +56,18 @@ from common import append, machine_description  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "scale.jsonl"
-DEFAULT_FRED = next((p for p in [ROOT / "data" / "raw" / "fred", ROOT.parent / "shared" / "data" / "fred"]
-                     if (p / "state" / "CAUR.csv").is_file()), ROOT / "data" / "raw" / "fred")
-LOAN_FORMULA_RHS = ("fico + dti + log_income + inq_last_6mths + purpose_group + meets_policy"
-                    " + income_verified + state_unemp")
+DEFAULT_FRED = next(
+    (
+        p
+        for p in [ROOT / "data" / "raw" / "fred", ROOT.parent / "shared" / "data" / "fred"]
+        if (p / "state" / "CAUR.csv").is_file()
+    ),
+    ROOT / "data" / "raw" / "fred",
+)
+LOAN_FORMULA_RHS = (
+    "fico + dti + log_income + inq_last_6mths + purpose_group + meets_policy"
+    " + income_verified + state_unemp"
+)
 
 
 class PeakMemory:
@@ -103,7 +112,11 @@ def timed(stages: dict, name: str, action):
         seconds = time.perf_counter() - started
     stages[name] = {"seconds": round(seconds, 2), "peak_rss_gb": round(memory.peak / 2**30, 3)}
     # Progress goes to stderr, which the parent passes through; stdout carries the result.
-    print(f"  {name:<10} {seconds:8.1f} s   peak {memory.peak / 2**30:6.2f} GB", file=sys.stderr, flush=True)
+    print(
+        f"  {name:<10} {seconds:8.1f} s   peak {memory.peak / 2**30:6.2f} GB",
+        file=sys.stderr,
+        flush=True,
+    )
     return value
 
 
@@ -111,47 +124,89 @@ def run_once(n_loans: int, partition: int, fred: Path, workdir: Path, seed: int)
     """The whole pipeline on ``n_loans`` synthetic loans; returns stage timings and checks."""
     from overdue.build.partitioned import build_features_partitioned
     from overdue.data.fred import macro_panel
+    from overdue.models.cox import fit_cox
     from overdue.models.hazard import fit_discrete_hazard
     from overdue.models.irls import fit_glm_irls
-    from overdue.models.cox import fit_cox
     from overdue.synthetic import write_synthetic
 
     stages: dict = {}
     macro = macro_panel(fred)
     book = workdir / "book"
-    truth = timed(stages, "synthesize", lambda: write_synthetic(
-        n_loans, book, seed=seed, macro=macro, partition_size=partition, overwrite=True))
-    built = timed(stages, "build", lambda: build_features_partitioned(
-        book / "loans", macro, workdir / "processed", backend="pandas", macro_source=str(fred),
-        batch_rows=partition))
+    truth = timed(
+        stages,
+        "synthesize",
+        lambda: write_synthetic(
+            n_loans, book, seed=seed, macro=macro, partition_size=partition, overwrite=True
+        ),
+    )
+    built = timed(
+        stages,
+        "build",
+        lambda: build_features_partitioned(
+            book / "loans",
+            macro,
+            workdir / "processed",
+            backend="pandas",
+            macro_source=str(fred),
+            batch_rows=partition,
+        ),
+    )
     categories = truth["categories"]
-    logit = timed(stages, "logit", lambda: fit_glm_irls(
-        built.features_dir, LOAN_FORMULA_RHS, outcome="defaulted", link="logit",
-        categories=categories))
+    logit = timed(
+        stages,
+        "logit",
+        lambda: fit_glm_irls(
+            built.features_dir,
+            LOAN_FORMULA_RHS,
+            outcome="defaulted",
+            link="logit",
+            categories=categories,
+        ),
+    )
 
     def cox():
         import pyarrow.dataset as pads
 
-        columns = ["time", "defaulted", "fico", "dti", "log_income", "inq_last_6mths",
-                   "purpose_group", "meets_policy", "income_verified", "state_unemp"]
+        columns = [
+            "time",
+            "defaulted",
+            "fico",
+            "dti",
+            "log_income",
+            "inq_last_6mths",
+            "purpose_group",
+            "meets_policy",
+            "income_verified",
+            "state_unemp",
+        ]
         loans = pads.dataset(built.features_dir).to_table(columns=columns).to_pandas()
-        loans["purpose_group"] = pd.Categorical(loans["purpose_group"], categories["purpose_group"])
+        loans["purpose_group"] = pd.Categorical(
+            loans["purpose_group"], categories["purpose_group"]
+        )
         return fit_cox(loans, LOAN_FORMULA_RHS, duration="time", event="defaulted")
 
     cox_fit = timed(stages, "cox", cox)
+
     def hazard_fit():
         import pyarrow.dataset as pads
 
-        options = dict(baseline_form="bands", band_months=truth["band_months"], max_month=60,
-                       categories=categories)
+        options = dict(
+            baseline_form="bands",
+            band_months=truth["band_months"],
+            max_month=60,
+            categories=categories,
+        )
         # Warm start from a tenth of the panel parts (as irls recommends at scale): the full
         # streamed fit then needs a few passes instead of eight. The parts are exchangeable
         # (every partition is drawn alike), so any tenth will do.
         parts = sorted(built.panel_dir.glob("*.parquet"))
-        subsample = pads.dataset([str(p) for p in parts[:max(1, len(parts) // 10)]], format="parquet")
+        subsample = pads.dataset(
+            [str(p) for p in parts[: max(1, len(parts) // 10)]], format="parquet"
+        )
         start = fit_discrete_hazard(subsample, truth["formula_rhs"], cluster=None, **options)
-        full = fit_discrete_hazard(built.panel_dir, truth["formula_rhs"],
-                                   start_params=start.params.to_numpy(), **options)
+        full = fit_discrete_hazard(
+            built.panel_dir, truth["formula_rhs"], start_params=start.params.to_numpy(), **options
+        )
         return full, start.iterations
 
     hazard, warm_start_iterations = timed(stages, "hazard", hazard_fit)
@@ -160,21 +215,44 @@ def run_once(n_loans: int, partition: int, fred: Path, workdir: Path, seed: int)
     z = (hazard.summary["estimate"] - true[hazard.summary.index]) / hazard.summary["se"]
     effects = [t for t in z.index if not t.startswith(("Intercept", "baseline"))]
     return {
-        "n_loans": n_loans, "partition_loans": partition, "panel_rows": built.n_panel_rows,
-        "defaults": int(hazard.events), "stages": stages,
+        "n_loans": n_loans,
+        "partition_loans": partition,
+        "panel_rows": built.n_panel_rows,
+        "defaults": int(hazard.events),
+        "stages": stages,
         "total_seconds": round(sum(s["seconds"] for s in stages.values()), 1),
         "peak_rss_gb": round(max(s["peak_rss_gb"] for s in stages.values()), 3),
-        "ru_maxrss_gb": round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 2**20, 3),
-        "converged": {"logit": logit.converged, "cox": cox_fit.converged, "hazard": hazard.converged},
-        "iterations": {"logit": logit.iterations, "hazard": hazard.iterations,
-                       "hazard_warm_start": warm_start_iterations},
-        "hazard_vs_truth": {"max_abs_z": round(float(z.abs().max()), 2),
-                            "max_abs_z_effects": round(float(z[effects].abs().max()), 2),
-                            "share_in_95ci": round(float((z.abs() < 1.96).mean()), 3),
-                            "fico": [round(float(hazard.params["fico"]), 5), truth["default"]["coefficients"]["fico"]],
-                            "state_unemp_tv": [round(float(hazard.params["state_unemp_tv"]), 4),
-                                               truth["default"]["coefficients"]["state_unemp_tv"]]},
+        "ru_maxrss_gb": round(
+            max(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+            )
+            / 2**20,
+            3,
+        ),
+        "converged": {
+            "logit": logit.converged,
+            "cox": cox_fit.converged,
+            "hazard": hazard.converged,
+        },
+        "iterations": {
+            "logit": logit.iterations,
+            "hazard": hazard.iterations,
+            "hazard_warm_start": warm_start_iterations,
+        },
+        "hazard_vs_truth": {
+            "max_abs_z": round(float(z.abs().max()), 2),
+            "max_abs_z_effects": round(float(z[effects].abs().max()), 2),
+            "share_in_95ci": round(float((z.abs() < 1.96).mean()), 3),
+            "fico": [
+                round(float(hazard.params["fico"]), 5),
+                truth["default"]["coefficients"]["fico"],
+            ],
+            "state_unemp_tv": [
+                round(float(hazard.params["state_unemp_tv"]), 4),
+                truth["default"]["coefficients"]["state_unemp_tv"],
+            ],
+        },
         "cox_fico": round(float(cox_fit.params["fico"]), 5),
         "logit_fico": round(float(logit.params["fico"]), 5),
     }
@@ -192,7 +270,7 @@ def main() -> None:
     parser.add_argument("--run-one", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if args.run_one is not None:   # child: one size, result as the last line of stdout
+    if args.run_one is not None:  # child: one size, result as the last line of stdout
         result = run_once(args.run_one, args.partition, args.fred, args.workdir, args.seed)
         print(json.dumps(result))
         return
@@ -201,12 +279,30 @@ def main() -> None:
     machine = machine_description()
     runs = {}
     try:
-        for label, n in (("peer", max(1, round(args.loans * args.peer_fraction))), ("main", args.loans)):
+        for label, n in (
+            ("peer", max(1, round(args.loans * args.peer_fraction))),
+            ("main", args.loans),
+        ):
             print(f"{label}: {n:,} loans", flush=True)
             child = subprocess.run(
-                [sys.executable, __file__, "--run-one", str(n), "--partition", str(args.partition),
-                 "--fred", str(args.fred), "--workdir", str(workdir / label), "--seed", str(args.seed)],
-                stdout=subprocess.PIPE, text=True, check=True)
+                [
+                    sys.executable,
+                    __file__,
+                    "--run-one",
+                    str(n),
+                    "--partition",
+                    str(args.partition),
+                    "--fred",
+                    str(args.fred),
+                    "--workdir",
+                    str(workdir / label),
+                    "--seed",
+                    str(args.seed),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                check=True,
+            )
             runs[label] = json.loads(child.stdout.strip().splitlines()[-1])
     finally:
         if not args.keep:
@@ -219,17 +315,28 @@ def main() -> None:
         "time": round(main_run["total_seconds"] / peer["total_seconds"], 2),
         "time_per_loan": round(main_run["total_seconds"] / peer["total_seconds"] / size_ratio, 3),
         "peak_memory": round(main_run["peak_rss_gb"] / peer["peak_rss_gb"], 2),
-        "stage_time": {s: round(main_run["stages"][s]["seconds"] / max(peer["stages"][s]["seconds"], 1e-9), 2)
-                       for s in main_run["stages"]},
+        "stage_time": {
+            s: round(main_run["stages"][s]["seconds"] / max(peer["stages"][s]["seconds"], 1e-9), 2)
+            for s in main_run["stages"]
+        },
     }
-    record = {"benchmark": "scale", "machine": machine, "main": main_run, "peer": peer,
-              "ratios_main_over_peer": ratios,
-              "targets": {"seconds": 300, "peak_rss_gb": 6.0},
-              "meets_targets": {"time": main_run["total_seconds"] < 300,
-                                "memory": main_run["peak_rss_gb"] < 6.0}}
-    print(f"\n{main_run['n_loans']:,} loans, {main_run['panel_rows']:,} loan-months: "
-          f"{main_run['total_seconds']:.0f} s, peak {main_run['peak_rss_gb']:.2f} GB "
-          f"(peer x{size_ratio:.0f} smaller: time ratio {ratios['time']}, memory ratio {ratios['peak_memory']})")
+    record = {
+        "benchmark": "scale",
+        "machine": machine,
+        "main": main_run,
+        "peer": peer,
+        "ratios_main_over_peer": ratios,
+        "targets": {"seconds": 300, "peak_rss_gb": 6.0},
+        "meets_targets": {
+            "time": main_run["total_seconds"] < 300,
+            "memory": main_run["peak_rss_gb"] < 6.0,
+        },
+    }
+    print(
+        f"\n{main_run['n_loans']:,} loans, {main_run['panel_rows']:,} loan-months: "
+        f"{main_run['total_seconds']:.0f} s, peak {main_run['peak_rss_gb']:.2f} GB "
+        f"(peer x{size_ratio:.0f} smaller: time ratio {ratios['time']}, memory ratio {ratios['peak_memory']})"
+    )
     print(f"hazard vs truth: {main_run['hazard_vs_truth']}")
     print(f"appended to {append(RESULTS, record).relative_to(ROOT)}")
 

@@ -37,7 +37,14 @@ factors: list = ["grade", "purpose_group", "state_unemp_band", "meets_policy"]  
 import matplotlib.pyplot as plt
 
 from overdue import RunOutput, load_study, plots
-from overdue.models import cumulative_incidence, default_rates, gray_test, kaplan_meier, logrank_test, vintage_curves
+from overdue.models import (
+    cumulative_incidence,
+    default_rates,
+    gray_test,
+    kaplan_meier,
+    logrank_test,
+    vintage_curves,
+)
 
 out = RunOutput(output_dir, "02_descriptive")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)

@@ -41,7 +41,13 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from overdue import RunOutput, load_study, plots, resolve
-from overdue.models import cox_zph, fit_cause_specific_cox, fit_cox, fit_discrete_hazard, fit_fine_gray
+from overdue.models import (
+    cox_zph,
+    fit_cause_specific_cox,
+    fit_cox,
+    fit_discrete_hazard,
+    fit_fine_gray,
+)
 from overdue.synthetic import compare_to_truth, read_truth
 
 out = RunOutput(output_dir, "04_survival")

@@ -15,6 +15,7 @@ Examples
 >>> overdue.load_study.__module__
 'overdue.study'
 """
+
 from __future__ import annotations
 
 import importlib

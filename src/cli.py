@@ -3,6 +3,7 @@
 Errors that are the input's fault print one clear line (file, column, what was wrong) and exit
 with status 2; anything else is a bug and shows its traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,21 @@ def _build(args) -> None:
     from overdue.build.tables import build
 
     started = time.perf_counter()
-    tables = build(args.raw, args.out, loans_file=args.loans, mapping=args.mapping,
-                   macro_lag=args.macro_lag, source=args.source, n_loans=args.n_loans,
-                   seed=args.seed, overdue_statuses=args.overdue_status, snapshot=args.snapshot)
-    sizes = ", ".join(f"{name} {len(frame):,} rows" for name, frame in tables.items() if frame is not None)
+    tables = build(
+        args.raw,
+        args.out,
+        loans_file=args.loans,
+        mapping=args.mapping,
+        macro_lag=args.macro_lag,
+        source=args.source,
+        n_loans=args.n_loans,
+        seed=args.seed,
+        overdue_statuses=args.overdue_status,
+        snapshot=args.snapshot,
+    )
+    sizes = ", ".join(
+        f"{name} {len(frame):,} rows" for name, frame in tables.items() if frame is not None
+    )
     print(f"built {sizes} into {args.out} in {time.perf_counter() - started:.1f} s")
 
 
@@ -43,38 +55,78 @@ def build_parser() -> argparse.ArgumentParser:
 
     fetch = commands.add_parser("fetch", help="put the raw inputs in data/raw (download or copy)")
     fetch.add_argument("--raw", default="data/raw", help="destination folder (default data/raw)")
-    fetch.add_argument("--from", dest="mirror", default=None,
-                       help="copy from this local mirror instead of downloading "
-                            "(default: $OVERDUE_DATA_MIRROR when set)")
+    fetch.add_argument(
+        "--from",
+        dest="mirror",
+        default=None,
+        help="copy from this local mirror instead of downloading "
+        "(default: $OVERDUE_DATA_MIRROR when set)",
+    )
     fetch.add_argument("--force", action="store_true", help="fetch again files already present")
     fetch.set_defaults(handler=_fetch)
 
-    build = commands.add_parser("build", help="validate raw inputs; write loans, macro, features and panel")
+    build = commands.add_parser(
+        "build", help="validate raw inputs; write loans, macro, features and panel"
+    )
     build.add_argument("--raw", default="data/raw", help="raw inputs folder (default data/raw)")
-    build.add_argument("--out", default="data/processed", help="output folder (default data/processed)")
-    build.add_argument("--loans", default=None,
-                       help="a loan CSV (LendingClub's export format, or as --mapping describes) "
-                            "instead of the .rda files")
-    build.add_argument("--mapping", default=None,
-                       help="YAML mapping of your loan file's columns, formats and statuses")
-    build.add_argument("--source", choices=["lendingclub", "synthetic"], default="lendingclub",
-                       help="real LendingClub loans (default), or synthetic loans with a known truth")
+    build.add_argument(
+        "--out", default="data/processed", help="output folder (default data/processed)"
+    )
+    build.add_argument(
+        "--loans",
+        default=None,
+        help="a loan CSV (LendingClub's export format, or as --mapping describes) "
+        "instead of the .rda files",
+    )
+    build.add_argument(
+        "--mapping",
+        default=None,
+        help="YAML mapping of your loan file's columns, formats and statuses",
+    )
+    build.add_argument(
+        "--source",
+        choices=["lendingclub", "synthetic"],
+        default="lendingclub",
+        help="real LendingClub loans (default), or synthetic loans with a known truth",
+    )
     build.add_argument("--n-loans", type=int, default=50_000, help="synthetic loans to simulate")
     build.add_argument("--seed", type=int, default=2024, help="seed of the synthetic loans")
-    build.add_argument("--macro-lag", type=int, default=1,
-                       help="months by which the panel's unemployment is lagged (default 1)")
-    build.add_argument("--overdue-status", action="append", default=[],
-                       help="an open-loan status that counts as overdue, e.g. 'Late (31-120 days)' "
-                            "(repeatable)")
-    build.add_argument("--snapshot", default=None,
-                       help="month the data were extracted (YYYY-MM); open loans are censored there")
+    build.add_argument(
+        "--macro-lag",
+        type=int,
+        default=1,
+        help="months by which the panel's unemployment is lagged (default 1)",
+    )
+    build.add_argument(
+        "--overdue-status",
+        action="append",
+        default=[],
+        help="an open-loan status that counts as overdue, e.g. 'Late (31-120 days)' (repeatable)",
+    )
+    build.add_argument(
+        "--snapshot",
+        default=None,
+        help="month the data were extracted (YYYY-MM); open loans are censored there",
+    )
     build.set_defaults(handler=_build)
 
-    run = commands.add_parser("run", help="execute the notebooks with papermill into reports/<run-id>")
-    run.add_argument("--config", default=None, help="YAML parameter set, e.g. configs/default.yaml")
-    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
-                     help="override one parameter (repeatable); values are YAML literals")
-    run.add_argument("--run-id", default=None, help="name of the run folder (default: time + random)")
+    run = commands.add_parser(
+        "run", help="execute the notebooks with papermill into reports/<run-id>"
+    )
+    run.add_argument(
+        "--config", default=None, help="YAML parameter set, e.g. configs/default.yaml"
+    )
+    run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one parameter (repeatable); values are YAML literals",
+    )
+    run.add_argument(
+        "--run-id", default=None, help="name of the run folder (default: time + random)"
+    )
     run.set_defaults(handler=_run)
     return parser
 

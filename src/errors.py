@@ -1,4 +1,5 @@
 """Errors the command line turns into a clear message and a non-zero exit."""
+
 from __future__ import annotations
 
 
@@ -17,8 +18,9 @@ class DataError(OverdueError):
     "loans.csv: column 'fico_range_low': out of range 300–850 (1 row; e.g. 9999)"
     """
 
-    def __init__(self, path, column: str | None, problem: str, n_bad: int | None = None,
-                 examples=()):
+    def __init__(
+        self, path, column: str | None, problem: str, n_bad: int | None = None, examples=()
+    ):
         self.path, self.column, self.problem = str(path), column, problem
         self.n_bad, self.examples = n_bad, list(examples)
         where = f"{self.path}: column {column!r}: " if column else f"{self.path}: "
@@ -26,8 +28,10 @@ class DataError(OverdueError):
         if n_bad is not None:
             detail.append(f"{n_bad} row{'s' if n_bad != 1 else ''}")
         if self.examples:
-            detail.append("e.g. " + ", ".join(repr(v) if isinstance(v, str) else str(v)
-                                               for v in self.examples[:5]))
+            detail.append(
+                "e.g. "
+                + ", ".join(repr(v) if isinstance(v, str) else str(v) for v in self.examples[:5])
+            )
         super().__init__(where + problem + (f" ({'; '.join(detail)})" if detail else ""))
 
 

@@ -1,5 +1,6 @@
 """Atomic file writes: a reader never sees a half-written output, and a failed write leaves the
 previous file in place."""
+
 from __future__ import annotations
 
 import contextlib
@@ -120,7 +121,9 @@ def read_yaml_mapping(path: str | os.PathLike, kind: str, allowed: set[str]) -> 
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
     if not isinstance(content, dict):
-        raise ConfigError(f"{path}: a {kind} file holds a YAML mapping of {', '.join(sorted(allowed))}")
+        raise ConfigError(
+            f"{path}: a {kind} file holds a YAML mapping of {', '.join(sorted(allowed))}"
+        )
     unknown = sorted(set(content) - allowed)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(allowed)}")

@@ -1,4 +1,5 @@
 """Where the project is: parameter paths are read relative to its root, wherever code runs from."""
+
 from __future__ import annotations
 
 import os

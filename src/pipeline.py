@@ -5,6 +5,7 @@ code, figures, tables, recorded numbers, ``index.html``, ``manifest.json``), so 
 cannot touch each other's files. Only a successful run moves ``reports/latest`` to itself, by an
 atomic symlink swap under a lock the operating system releases even if the process is killed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,7 +18,7 @@ import signal
 import subprocess
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -29,8 +30,21 @@ from overdue.paths import project_root
 from overdue.report import collected_numbers
 
 #: Packages whose versions every manifest records.
-RECORDED_PACKAGES = ["overdue", "numpy", "pandas", "scipy", "statsmodels", "pyarrow", "pandera",
-                     "matplotlib", "seaborn", "papermill", "nbconvert", "dask", "lifelines"]
+RECORDED_PACKAGES = [
+    "overdue",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "pyarrow",
+    "pandera",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "dask",
+    "lifelines",
+]
 
 
 class NotebookFailed(OverdueError):
@@ -51,7 +65,7 @@ def declared_parameters(notebook: Path) -> dict[str, dict]:
 
     try:
         return papermill.inspect_notebook(str(notebook))
-    except (ValueError, KeyError) as error:   # no kernelspec, unreadable JSON …
+    except (ValueError, KeyError) as error:  # no kernelspec, unreadable JSON …
         raise ConfigError(f"{notebook}: cannot read its parameters: {error}") from None
 
 
@@ -87,7 +101,9 @@ def parse_overrides(pairs: list[str]) -> dict:
         try:
             parsed[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as error:
-            raise ConfigError(f"parameter {pair!r}: value is not a YAML literal ({error})") from None
+            raise ConfigError(
+                f"parameter {pair!r}: value is not a YAML literal ({error})"
+            ) from None
     return parsed
 
 
@@ -95,13 +111,17 @@ def _check_parameters(parameters: dict, declared: dict[Path, dict]) -> None:
     known = set().union(*[set(d) for d in declared.values()])
     unknown = sorted(set(parameters) - known)
     if unknown:
-        raise ConfigError(f"parameter(s) {', '.join(unknown)} not declared by any notebook "
-                          f"(known: {', '.join(sorted(known))})")
+        raise ConfigError(
+            f"parameter(s) {', '.join(unknown)} not declared by any notebook "
+            f"(known: {', '.join(sorted(known))})"
+        )
 
 
 def _git_commit(root: Path) -> dict:
     def git(*args):
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
 
     commit = git("rev-parse", "HEAD") or None
     return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
@@ -118,17 +138,24 @@ def _versions() -> dict:
 def _data_checksums(root: Path, parameters: dict) -> dict:
     from overdue.data.fetch import read_checksums, sha256_of
 
-    data_dir, raw_dir = (root / parameters.get(name, default)   # an absolute path stays as it is
-                         for name, default in [("data_dir", "data/processed"), ("raw_dir", "data/raw")])
-    processed = {p.name: sha256_of(p) for p in sorted(data_dir.glob("*.parquet"))
-                 if p.name in ("loans.parquet", "macro.parquet")}
+    data_dir, raw_dir = (
+        root / parameters.get(name, default)  # an absolute path stays as it is
+        for name, default in [("data_dir", "data/processed"), ("raw_dir", "data/raw")]
+    )
+    processed = {
+        p.name: sha256_of(p)
+        for p in sorted(data_dir.glob("*.parquet"))
+        if p.name in ("loans.parquet", "macro.parquet")
+    }
     return {"raw": read_checksums(raw_dir), "processed": processed}
 
 
 def _html_without_code(executed: Path, target: Path) -> None:
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     body, _ = exporter.from_filename(str(executed))
     with atomic_path(target) as tmp:
         tmp.write_text(body)
@@ -140,7 +167,7 @@ def _point_latest_at(reports: Path, run_dir: Path) -> None:
         tmp = reports / f".latest.{os.getpid()}"
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(run_dir.name)
-        os.replace(tmp, link)   # atomic: readers see the old run or the new, never neither
+        os.replace(tmp, link)  # atomic: readers see the old run or the new, never neither
 
 
 def _write_json(path: Path, content: dict) -> None:
@@ -148,9 +175,14 @@ def _write_json(path: Path, content: dict) -> None:
         tmp.write_text(json.dumps(content, indent=1, sort_keys=True, default=str) + "\n")
 
 
-def run_report(config: str | os.PathLike | None = None, overrides: dict | None = None,
-               root: str | os.PathLike | None = None, run_id: str | None = None,
-               kernel_name: str = "python3", echo=print) -> Path:
+def run_report(
+    config: str | os.PathLike | None = None,
+    overrides: dict | None = None,
+    root: str | os.PathLike | None = None,
+    run_id: str | None = None,
+    kernel_name: str = "python3",
+    echo=print,
+) -> Path:
     """Run every notebook with the config's parameters (plus ``overrides``) into a new run folder.
 
     Parameters
@@ -189,7 +221,9 @@ def run_report(config: str | os.PathLike | None = None, overrides: dict | None =
     settings = read_config(config)
     parameters = {**settings["parameters"], **(overrides or {})}
     if "output_dir" in parameters:
-        raise ConfigError("output_dir is set by the runner (each run writes only into reports/<run-id>)")
+        raise ConfigError(
+            "output_dir is set by the runner (each run writes only into reports/<run-id>)"
+        )
     notebooks = notebooks_in(root / "notebooks")
     if settings["notebooks"]:
         wanted = set(settings["notebooks"])
@@ -198,26 +232,38 @@ def run_report(config: str | os.PathLike | None = None, overrides: dict | None =
     _check_parameters(parameters, declared)
 
     reports = root / "reports"
-    run_id = run_id or f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    run_id = run_id or f"run-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     run_dir = reports / run_id
     run_dir.mkdir(parents=True, exist_ok=False)
     (run_dir / "notebooks").mkdir()
-    manifest = {"run_id": run_id, "status": "running", "config": str(config) if config else None,
-                "parameters": parameters, "started": datetime.now(timezone.utc).isoformat(),
-                "git": _git_commit(root), "packages": _versions(),
-                "data": _data_checksums(root, parameters), "notebooks": {}}
+    manifest = {
+        "run_id": run_id,
+        "status": "running",
+        "config": str(config) if config else None,
+        "parameters": parameters,
+        "started": datetime.now(UTC).isoformat(),
+        "git": _git_commit(root),
+        "packages": _versions(),
+        "data": _data_checksums(root, parameters),
+        "notebooks": {},
+    }
     _write_json(run_dir / "manifest.json", manifest)
     echo(f"run {run_id}: {len(notebooks)} notebooks -> {run_dir}")
     run_started = time.perf_counter()
     try:
         with _sigterm_as_interrupt():
-            _execute_all(notebooks, declared, parameters, run_dir, root, kernel_name, manifest, echo)
+            _execute_all(
+                notebooks, declared, parameters, run_dir, root, kernel_name, manifest, echo
+            )
     except KeyboardInterrupt:
-        manifest.update(status="interrupted", finished=datetime.now(timezone.utc).isoformat())
+        manifest.update(status="interrupted", finished=datetime.now(UTC).isoformat())
         _write_json(run_dir / "manifest.json", manifest)
         raise
-    manifest.update(status="ok", finished=datetime.now(timezone.utc).isoformat(),
-                    seconds=round(time.perf_counter() - run_started, 2))
+    manifest.update(
+        status="ok",
+        finished=datetime.now(UTC).isoformat(),
+        seconds=round(time.perf_counter() - run_started, 2),
+    )
     _write_json(run_dir / "manifest.json", manifest)
     write_index(run_dir, manifest)
     _point_latest_at(reports, run_dir)
@@ -256,9 +302,15 @@ def _execute_all(notebooks, declared, parameters, run_dir, root, kernel_name, ma
         started = time.perf_counter()
         echo(f"[{number}/{len(notebooks)}] {notebook.stem} …")
         try:
-            papermill.execute_notebook(str(notebook), str(executed), parameters=own,
-                                       kernel_name=kernel_name, cwd=str(root), progress_bar=False,
-                                       log_output=False)
+            papermill.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=own,
+                kernel_name=kernel_name,
+                cwd=str(root),
+                progress_bar=False,
+                log_output=False,
+            )
         except PapermillExecutionError as error:
             seconds = time.perf_counter() - started
             if error.ename == "NotApplicable":
@@ -267,19 +319,30 @@ def _execute_all(notebooks, declared, parameters, run_dir, root, kernel_name, ma
                 _replace_error_by_reason(executed, error.evalue)
                 _html_without_code(executed, run_dir / f"{notebook.stem}.html")
                 manifest["notebooks"][notebook.stem] = {
-                    "seconds": round(seconds, 2), "status": "stopped", "reason": error.evalue}
+                    "seconds": round(seconds, 2),
+                    "status": "stopped",
+                    "reason": error.evalue,
+                }
                 _write_json(run_dir / "manifest.json", manifest)
                 echo(f"[{number}/{len(notebooks)}] {notebook.stem} stopped early: {error.evalue}")
                 continue
-            manifest["notebooks"][notebook.stem] = {"seconds": round(seconds, 2), "status": "failed"}
-            manifest.update(status="failed", failed_notebook=notebook.stem,
-                            failed_cell=error.exec_count, error=f"{error.ename}: {error.evalue}")
+            manifest["notebooks"][notebook.stem] = {
+                "seconds": round(seconds, 2),
+                "status": "failed",
+            }
+            manifest.update(
+                status="failed",
+                failed_notebook=notebook.stem,
+                failed_cell=error.exec_count,
+                error=f"{error.ename}: {error.evalue}",
+            )
             _write_json(run_dir / "manifest.json", manifest)
             first_line = (error.source or "").strip().splitlines()[:1] or [""]
             raise NotebookFailed(
                 f"notebook {notebook.name} failed in cell [{error.exec_count}] "
                 f"`{first_line[0][:80]}` ({error.ename}: {error.evalue}); executed copy kept at {executed}; "
-                "reports/latest unchanged") from None
+                "reports/latest unchanged"
+            ) from None
         _html_without_code(executed, run_dir / f"{notebook.stem}.html")
         seconds = time.perf_counter() - started
         manifest["notebooks"][notebook.stem] = {"seconds": round(seconds, 2), "status": "ok"}
@@ -293,21 +356,34 @@ def _replace_error_by_reason(executed: Path, reason: str) -> None:
     import nbformat
 
     notebook = nbformat.read(str(executed), as_version=4)
-    notebook.cells = [cell for cell in notebook.cells
-                      if "papermill-error-cell-tag" not in cell.get("metadata", {}).get("tags", [])]
+    notebook.cells = [
+        cell
+        for cell in notebook.cells
+        if "papermill-error-cell-tag" not in cell.get("metadata", {}).get("tags", [])
+    ]
     for cell in notebook.cells:
         if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
-            cell.outputs = [output for output in cell.outputs if output.get("output_type") != "error"]
-            cell.outputs.append(nbformat.v4.new_output(
-                "display_data", data={"text/markdown": f"**Not applicable to these data:** {reason}",
-                                      "text/plain": f"Not applicable to these data: {reason}"}))
+            cell.outputs = [
+                output for output in cell.outputs if output.get("output_type") != "error"
+            ]
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={
+                        "text/markdown": f"**Not applicable to these data:** {reason}",
+                        "text/plain": f"Not applicable to these data: {reason}",
+                    },
+                )
+            )
     with atomic_path(executed) as tmp:
         nbformat.write(notebook, str(tmp))
 
 
-INDEX_STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}"
-               "img{width:31%;margin:.3em;border:1px solid #ddd;vertical-align:top}"
-               "td,th{padding:.2em .8em;text-align:left}")
+INDEX_STYLE = (
+    "body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}"
+    "img{width:31%;margin:.3em;border:1px solid #ddd;vertical-align:top}"
+    "td,th{padding:.2em .8em;text-align:left}"
+)
 
 
 def write_index(run_dir: Path, manifest: dict) -> Path:
@@ -317,19 +393,23 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
     """
     headlines = [h for nb in collected_numbers(run_dir).values() for h in nb.get("headline", [])]
     esc = html.escape
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>overdue report "
-             f"{esc(manifest['run_id'])}</title><style>{INDEX_STYLE}</style></head><body>",
-             "<h1>Why do consumer loans go overdue?</h1>",
-             f"<p>Run <code>{esc(manifest['run_id'])}</code>, commit "
-             f"<code>{esc(str(manifest['git'].get('commit')))}</code>, finished "
-             f"{esc(str(manifest.get('finished')))} in {manifest.get('seconds')} s.</p>",
-             "<h2>Headline findings</h2><ul>"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>overdue report "
+        f"{esc(manifest['run_id'])}</title><style>{INDEX_STYLE}</style></head><body>",
+        "<h1>Why do consumer loans go overdue?</h1>",
+        f"<p>Run <code>{esc(manifest['run_id'])}</code>, commit "
+        f"<code>{esc(str(manifest['git'].get('commit')))}</code>, finished "
+        f"{esc(str(manifest.get('finished')))} in {manifest.get('seconds')} s.</p>",
+        "<h2>Headline findings</h2><ul>",
+    ]
     parts += [f"<li>{esc(str(h))}</li>" for h in headlines] or ["<li>(no headline recorded)</li>"]
     parts.append("</ul><h2>Notebooks</h2><table><tr><th>notebook</th><th>seconds</th></tr>")
     for name, info in manifest["notebooks"].items():
         status = "" if info.get("status") == "ok" else f" (stopped early: {esc(info['reason'])})"
-        parts.append(f"<tr><td><a href='{esc(name)}.html'>{esc(name)}</a>{status}</td>"
-                     f"<td>{info['seconds']}</td></tr>")
+        parts.append(
+            f"<tr><td><a href='{esc(name)}.html'>{esc(name)}</a>{status}</td>"
+            f"<td>{info['seconds']}</td></tr>"
+        )
     parts.append("</table><h2>Figures</h2><p>")
     for figure in sorted((run_dir / "figures").glob("*.png")):
         rel = f"figures/{figure.name}"
@@ -340,8 +420,10 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
     parts.append("</ul><h2>Parameters</h2><table>")
     for key, value in sorted(manifest["parameters"].items()):
         parts.append(f"<tr><td>{esc(key)}</td><td>{esc(repr(value))}</td></tr>")
-    parts.append("</table><p><a href='manifest.json'>manifest.json</a> (data checksums, package "
-                 "versions, timings)</p></body></html>")
+    parts.append(
+        "</table><p><a href='manifest.json'>manifest.json</a> (data checksums, package "
+        "versions, timings)</p></body></html>"
+    )
     target = run_dir / "index.html"
     with atomic_path(target) as tmp:
         tmp.write_text("\n".join(parts))

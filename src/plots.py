@@ -1,4 +1,5 @@
 """Plot functions: ``fn(data_or_result, ..., ax=None) -> Axes``. They draw; notebooks save."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -14,7 +15,9 @@ def _axes(ax, size=(6, 4)):
     return ax
 
 
-def distribution(features: pd.DataFrame, column: str, by: str = "defaulted", ax=None, bins: int = 30):
+def distribution(
+    features: pd.DataFrame, column: str, by: str = "defaulted", ax=None, bins: int = 30
+):
     """Distribution of one feature, split by outcome: histograms (numeric) or rates (categorical).
 
     Examples
@@ -29,12 +32,22 @@ def distribution(features: pd.DataFrame, column: str, by: str = "defaulted", ax=
         low, high = values.quantile([0.005, 0.995])
         edges = np.linspace(low, high, bins + 1) if high > low else bins
         for level, group in features.groupby(by):
-            ax.hist(group[column].dropna().clip(low, high), bins=edges, density=True, alpha=0.55,
-                    color=OUTCOME_COLOURS.get(level), label=f"{by}={level}")
+            ax.hist(
+                group[column].dropna().clip(low, high),
+                bins=edges,
+                density=True,
+                alpha=0.55,
+                color=OUTCOME_COLOURS.get(level),
+                label=f"{by}={level}",
+            )
         ax.set_ylabel("density")
     else:
         # Numeric levels keep their numeric order and print without a trailing ".0".
-        keys = values.map(lambda v: f"{v:g}", na_action="ignore") if pd.api.types.is_numeric_dtype(values) else values
+        keys = (
+            values.map(lambda v: f"{v:g}", na_action="ignore")
+            if pd.api.types.is_numeric_dtype(values)
+            else values
+        )
         order = sorted(values.dropna().unique())
         labels = [f"{v:g}" if pd.api.types.is_numeric_dtype(values) else str(v) for v in order]
         shares = features.groupby(keys.astype(object).fillna("missing"))[by].mean()
@@ -60,7 +73,7 @@ def family_grid(features: pd.DataFrame, columns: list[str], by: str = "defaulted
     fig, grid = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3 * nrows), squeeze=False)
     for ax, column in zip(grid.flat, columns):
         distribution(features, column, by=by, ax=ax)
-    for ax in grid.flat[len(columns):]:
+    for ax in grid.flat[len(columns) :]:
         ax.set_visible(False)
     fig.tight_layout()
     return grid.flat[: len(columns)]
@@ -69,10 +82,17 @@ def family_grid(features: pd.DataFrame, columns: list[str], by: str = "defaulted
 def _step_curves(table: pd.DataFrame, value: str, ax, ylabel: str, title: str):
     for group, curve in table.groupby("group", sort=True):
         curve = curve.sort_values("time")
-        line, = ax.step(curve["time"], curve[value], where="post", label=str(group))
+        (line,) = ax.step(curve["time"], curve[value], where="post", label=str(group))
         if {"ci_lower", "ci_upper"} <= set(curve.columns):
-            ax.fill_between(curve["time"], curve["ci_lower"], curve["ci_upper"], step="post",
-                            alpha=0.15, color=line.get_color(), linewidth=0)
+            ax.fill_between(
+                curve["time"],
+                curve["ci_lower"],
+                curve["ci_upper"],
+                step="post",
+                alpha=0.15,
+                color=line.get_color(),
+                linewidth=0,
+            )
     ax.set_xlabel("months on book")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -105,8 +125,14 @@ def cif_curves(cif: pd.DataFrame, ax=None, title: str = "Cumulative incidence of
     return _step_curves(cif, "cif", _axes(ax), "cumulative incidence", title)
 
 
-def forest(result_or_summary, ax=None, exponentiate: bool = True, title: str | None = None,
-           drop: tuple[str, ...] = ("Intercept",), alpha: float | None = None):
+def forest(
+    result_or_summary,
+    ax=None,
+    exponentiate: bool = True,
+    title: str | None = None,
+    drop: tuple[str, ...] = ("Intercept",),
+    alpha: float | None = None,
+):
     """Forest plot of odds or hazard ratios (or raw coefficients) with their intervals.
 
     The axis says which ratio it is (``FitResult.ratio_name``: from the model's link, so a
@@ -133,8 +159,15 @@ def forest(result_or_summary, ax=None, exponentiate: bool = True, title: str | N
     lower, upper = summary[f"{prefix}ci_lower"], summary[f"{prefix}ci_upper"]
     ax = _axes(ax, size=(6, 0.35 * len(summary) + 1.2))
     rows = np.arange(len(summary))[::-1]
-    ax.errorbar(estimate, rows, xerr=[estimate - lower, upper - estimate], fmt="o", color="#333",
-                ecolor="#888", capsize=2)
+    ax.errorbar(
+        estimate,
+        rows,
+        xerr=[estimate - lower, upper - estimate],
+        fmt="o",
+        color="#333",
+        ecolor="#888",
+        capsize=2,
+    )
     ax.axvline(1.0 if exponentiate else 0.0, color="#C44E52", linewidth=0.8, linestyle="--")
     ax.set_yticks(rows, summary.index)
     if exponentiate:
@@ -157,8 +190,14 @@ def default_rates(rates: pd.DataFrame, ax=None, title: str = "Default rate"):
     """
     ax = _axes(ax)
     labels = [" / ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in rates.index]
-    ax.bar(labels, rates["rate"], color="#C44E52", alpha=0.8,
-           yerr=[rates["rate"] - rates["ci_lower"], rates["ci_upper"] - rates["rate"]], capsize=3)
+    ax.bar(
+        labels,
+        rates["rate"],
+        color="#C44E52",
+        alpha=0.8,
+        yerr=[rates["rate"] - rates["ci_lower"], rates["ci_upper"] - rates["rate"]],
+        capsize=3,
+    )
     ax.set_ylabel("default rate (95% Wilson CI)")
     ax.set_title(title)
     ax.tick_params(axis="x", labelrotation=45 if len(labels) > 6 else 0)
@@ -202,13 +241,19 @@ def calibration(calibration_result, ax=None, title: str = "Calibration by risk d
     ax.plot(table["mean_predicted"], table["observed_rate"], "o-", color="#4C72B0")
     ax.set_xlabel("mean predicted probability")
     ax.set_ylabel("observed default rate")
-    ax.set_title(f"{title}\nHosmer–Lemeshow χ²={calibration_result.statistic:.1f}, "
-                 f"df={calibration_result.df}, p={calibration_result.p:.3g}")
+    ax.set_title(
+        f"{title}\nHosmer–Lemeshow χ²={calibration_result.statistic:.1f}, "
+        f"df={calibration_result.df}, p={calibration_result.p:.3g}"
+    )
     return ax
 
 
-def attribution_bars(table: pd.DataFrame, column: str = "shapley_r2", ax=None,
-                     title: str = "Share of explained variation by family (Shapley, McFadden R²)"):
+def attribution_bars(
+    table: pd.DataFrame,
+    column: str = "shapley_r2",
+    ax=None,
+    title: str = "Share of explained variation by family (Shapley, McFadden R²)",
+):
     """Bars per factor family with their bootstrap intervals, from the attribution table.
 
     Examples
@@ -223,7 +268,9 @@ def attribution_bars(table: pd.DataFrame, column: str = "shapley_r2", ax=None,
     lower = table.get(f"{stem}_ci_lower", table.get(f"{column}_ci_lower"))
     upper = table.get(f"{stem}_ci_upper", table.get(f"{column}_ci_upper"))
     # A percentile interval need not contain the point estimate; bars show its reach from the point.
-    error = None if lower is None else np.clip([table[column] - lower, upper - table[column]], 0, None)
+    error = (
+        None if lower is None else np.clip([table[column] - lower, upper - table[column]], 0, None)
+    )
     ax.bar(table.index.astype(str), table[column], yerr=error, capsize=4, color="#55A868")
     ax.axhline(0, color="#333", linewidth=0.6)
     ax.set_ylabel(column)

@@ -3,6 +3,7 @@
 Every path is resolved inside the run's ``output_dir``; a name that would escape it (``../x``, an
 absolute path) is refused, so a parameter can never make a notebook write elsewhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,17 +49,21 @@ class RunOutput:
         self.notebook = notebook
         self.numbers: dict = {}
         numbers_file = self.path("numbers", f"{notebook}.json")
-        if numbers_file.is_file():   # re-running a notebook in the same folder keeps adding
+        if numbers_file.is_file():  # re-running a notebook in the same folder keeps adding
             self.numbers = json.loads(numbers_file.read_text())
 
     def path(self, kind: str, name: str) -> Path:
         """``<output_dir>/<kind>/<name>``, refusing any name that would leave the run folder."""
         if not _SAFE_NAME.match(name) or not _SAFE_NAME.match(kind):
-            raise ConfigError(f"output name {kind}/{name} must be a plain file name "
-                              "(letters, digits, _ . -), not a path")
+            raise ConfigError(
+                f"output name {kind}/{name} must be a plain file name "
+                "(letters, digits, _ . -), not a path"
+            )
         target = (self.root / kind / name).resolve()
         if self.root not in target.parents:
-            raise ConfigError(f"output {kind}/{name} would be written outside the run folder {self.root}")
+            raise ConfigError(
+                f"output {kind}/{name} would be written outside the run folder {self.root}"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
@@ -95,8 +100,9 @@ class RunOutput:
         figure = getattr(figure_or_axes, "figure", figure_or_axes)
         target = self.path("figures", f"{self.notebook}_{name}.png")
         with atomic_path(target) as tmp:
-            figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight",
-                           metadata={"Software": None})   # no version stamp: runs stay comparable
+            figure.savefig(
+                tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None}
+            )  # no version stamp: runs stay comparable
         return target
 
     def save_table(self, frame: pd.DataFrame, name: str, index: bool = True) -> Path:

@@ -4,6 +4,7 @@ Each notebook calls :func:`load_study` with the same shared parameters (data sou
 fraction, seed, issue window, default definition, macro lag), so the same parameters mean the same
 loans in every notebook, whether the notebook runs alone in JupyterLab or in a report run.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,9 +34,16 @@ class Study:
         """Whether the loans carry payment dates, so survival and hazard models can run."""
         return self.description["has_time_to_event"]
 
-    def model_sample(self, families=None, *, cluster: str | None = None, exclude=(),
-                     columns=(), panel: bool = False,
-                     family_terms=None) -> ModelSample:
+    def model_sample(
+        self,
+        families=None,
+        *,
+        cluster: str | None = None,
+        exclude=(),
+        columns=(),
+        panel: bool = False,
+        family_terms=None,
+    ) -> ModelSample:
         """The complete-case loans (or loan-months) and right-hand sides of some families.
 
         One call for what every modelling page needs: the families the data support (all four by
@@ -64,19 +72,29 @@ class Study:
         """
         frame = self.panel if panel else self.features
         if frame is None:
-            raise ConfigError("this study has no loan-month panel: load it with with_panel=True "
-                              "(it needs payment dates)")
+            raise ConfigError(
+                "this study has no loan-month panel: load it with with_panel=True "
+                "(it needs payment dates)"
+            )
         if cluster is not None:
             frame = with_cluster_column(frame, cluster)
         if family_terms is None:
             family_terms = {"hazard": HAZARD_TERMS} if panel else FAMILIES
-        return model_sample(frame, families, exclude=exclude, columns=columns,
-                            family_terms=family_terms)
+        return model_sample(
+            frame, families, exclude=exclude, columns=columns, family_terms=family_terms
+        )
 
 
-def load_study(data_dir: str = "data/processed", sample_frac: float = 1.0, seed: int = 2024,
-               issue_start: str = "2007-01", issue_end: str = "2011-12", overdue_statuses=(),
-               macro_lag: int = 1, with_panel: bool = False) -> Study:
+def load_study(
+    data_dir: str = "data/processed",
+    sample_frac: float = 1.0,
+    seed: int = 2024,
+    issue_start: str = "2007-01",
+    issue_end: str = "2011-12",
+    overdue_statuses=(),
+    macro_lag: int = 1,
+    with_panel: bool = False,
+) -> Study:
     """Load the processed tables, choose the loans and compute their features (and panel).
 
     Parameters
@@ -106,7 +124,7 @@ def load_study(data_dir: str = "data/processed", sample_frac: float = 1.0, seed:
         raise ConfigError(f"sample_frac must be in (0, 1], got {sample_frac}")
     folder = resolve(data_dir)
     paths = {name: folder / f"{name}.parquet" for name in ("loans", "macro")}
-    for name, path in paths.items():
+    for path in paths.values():
         if not path.is_file():
             raise DataError(path, None, "not found: run `overdue build` (or `make data`) first")
     loans = pd.read_parquet(paths["loans"])
@@ -114,20 +132,37 @@ def load_study(data_dir: str = "data/processed", sample_frac: float = 1.0, seed:
     # Definitions that depend on the whole table (snapshot month, FICO-grade cut-offs) are fixed
     # before sampling, so a 5% sample and the full run define features alike.
     context = make_context(loans, macro, str(folder), overdue_statuses=overdue_statuses)
-    start, end = pd.Period(issue_start, "M").to_timestamp(), pd.Period(issue_end, "M").to_timestamp()
+    start, end = (
+        pd.Period(issue_start, "M").to_timestamp(),
+        pd.Period(issue_end, "M").to_timestamp(),
+    )
     chosen = loans[(loans["issue_d"] >= start) & (loans["issue_d"] <= end)]
     if sample_frac < 1:
         chosen = chosen.sample(frac=sample_frac, random_state=np.random.RandomState(seed))
     if chosen.empty:
-        raise ConfigError(f"no loans issued between {issue_start} and {issue_end} in {paths['loans']}")
+        raise ConfigError(
+            f"no loans issued between {issue_start} and {issue_end} in {paths['loans']}"
+        )
     chosen = chosen.sort_values("id", kind="stable").reset_index(drop=True)
     features = compute_features(chosen, context)
     has_time_to_event = bool(features["time"].notna().all())
-    panel = build_panel(features, context, macro_lag=macro_lag) if with_panel and has_time_to_event else None
-    description = {"has_time_to_event": has_time_to_event, "data_dir": str(data_dir), "loans": len(features), "loans_available": len(loans),
-                   "sample_frac": sample_frac, "seed": seed, "issue_window": [issue_start, issue_end],
-                   "overdue_statuses": list(overdue_statuses), "macro_lag": macro_lag,
-                   "defaults": int(features["defaulted"].sum())}
+    panel = (
+        build_panel(features, context, macro_lag=macro_lag)
+        if with_panel and has_time_to_event
+        else None
+    )
+    description = {
+        "has_time_to_event": has_time_to_event,
+        "data_dir": str(data_dir),
+        "loans": len(features),
+        "loans_available": len(loans),
+        "sample_frac": sample_frac,
+        "seed": seed,
+        "issue_window": [issue_start, issue_end],
+        "overdue_statuses": list(overdue_statuses),
+        "macro_lag": macro_lag,
+        "defaults": int(features["defaulted"].sum()),
+    }
     return Study(features, panel, macro, description)
 
 

@@ -41,6 +41,7 @@ Examples
 >>> sample.truth["default"]["coefficients"]["fico"]  # doctest: +SKIP
 -0.012
 """
+
 from __future__ import annotations
 
 import json
@@ -62,32 +63,115 @@ from overdue.features.registry import FeatureContext
 #: Shares of the LendingClub 2007–2011 loans by state (the real book; states it lent nothing in
 #: are absent). Normalised before use.
 LENDINGCLUB_STATE_SHARES: dict[str, float] = {
-    "CA": 0.1747, "NY": 0.0956, "FL": 0.0730, "TX": 0.0685, "NJ": 0.0467, "IL": 0.0393,
-    "PA": 0.0388, "GA": 0.0353, "VA": 0.0350, "MA": 0.0338, "OH": 0.0312, "MD": 0.0264,
-    "AZ": 0.0219, "WA": 0.0209, "CO": 0.0201, "NC": 0.0195, "CT": 0.0192, "MI": 0.0187,
-    "MO": 0.0180, "MN": 0.0153, "NV": 0.0124, "WI": 0.0121, "SC": 0.0115, "AL": 0.0114,
-    "OR": 0.0110, "LA": 0.0108, "KY": 0.0084, "OK": 0.0075, "KS": 0.0070, "UT": 0.0065,
-    "AR": 0.0061, "DC": 0.0053, "RI": 0.0049, "NM": 0.0048, "NH": 0.0044, "WV": 0.0044,
-    "HI": 0.0043, "DE": 0.0032, "MT": 0.0023, "WY": 0.0020, "AK": 0.0020, "SD": 0.0016,
-    "VT": 0.0013, "TN": 0.0008, "MS": 0.0006, "IN": 0.0004, "IA": 0.0003, "NE": 0.0003,
-    "ID": 0.0002, "ME": 0.0001,
+    "CA": 0.1747,
+    "NY": 0.0956,
+    "FL": 0.0730,
+    "TX": 0.0685,
+    "NJ": 0.0467,
+    "IL": 0.0393,
+    "PA": 0.0388,
+    "GA": 0.0353,
+    "VA": 0.0350,
+    "MA": 0.0338,
+    "OH": 0.0312,
+    "MD": 0.0264,
+    "AZ": 0.0219,
+    "WA": 0.0209,
+    "CO": 0.0201,
+    "NC": 0.0195,
+    "CT": 0.0192,
+    "MI": 0.0187,
+    "MO": 0.0180,
+    "MN": 0.0153,
+    "NV": 0.0124,
+    "WI": 0.0121,
+    "SC": 0.0115,
+    "AL": 0.0114,
+    "OR": 0.0110,
+    "LA": 0.0108,
+    "KY": 0.0084,
+    "OK": 0.0075,
+    "KS": 0.0070,
+    "UT": 0.0065,
+    "AR": 0.0061,
+    "DC": 0.0053,
+    "RI": 0.0049,
+    "NM": 0.0048,
+    "NH": 0.0044,
+    "WV": 0.0044,
+    "HI": 0.0043,
+    "DE": 0.0032,
+    "MT": 0.0023,
+    "WY": 0.0020,
+    "AK": 0.0020,
+    "SD": 0.0016,
+    "VT": 0.0013,
+    "TN": 0.0008,
+    "MS": 0.0006,
+    "IN": 0.0004,
+    "IA": 0.0003,
+    "NE": 0.0003,
+    "ID": 0.0002,
+    "ME": 0.0001,
 }
 
 #: Shares of the LendingClub 2007–2011 loans by purpose.
 LENDINGCLUB_PURPOSE_SHARES: dict[str, float] = {
-    "debt_consolidation": 0.4649, "credit_card": 0.1288, "other": 0.1040,
-    "home_improvement": 0.0752, "major_purchase": 0.0543, "small_business": 0.0468, "car": 0.0380,
-    "wedding": 0.0236, "medical": 0.0177, "moving": 0.0148, "house": 0.0100, "educational": 0.0099,
-    "vacation": 0.0094, "renewable_energy": 0.0025,
+    "debt_consolidation": 0.4649,
+    "credit_card": 0.1288,
+    "other": 0.1040,
+    "home_improvement": 0.0752,
+    "major_purchase": 0.0543,
+    "small_business": 0.0468,
+    "car": 0.0380,
+    "wedding": 0.0236,
+    "medical": 0.0177,
+    "moving": 0.0148,
+    "house": 0.0100,
+    "educational": 0.0099,
+    "vacation": 0.0094,
+    "renewable_energy": 0.0025,
 }
 
 _GRADE_SHARES = np.array([0.2394, 0.2913, 0.2055, 0.1414, 0.0798, 0.0306, 0.0120])
-_EMP_LENGTHS = ["< 1 year", "1 year", "2 years", "3 years", "4 years", "5 years", "6 years",
-                "7 years", "8 years", "9 years", "10+ years", None]
-_EMP_SHARES = np.array([0.1190, 0.0845, 0.1115, 0.1026, 0.0858, 0.0813, 0.0558, 0.0441, 0.0374,
-                        0.0315, 0.2203, 0.0262])
-_HOME = (["RENT", "MORTGAGE", "OWN", "OTHER", "NONE"], np.array([0.4745, 0.4457, 0.0764, 0.0032, 0.0002]))
-_VERIFICATION = (["Not Verified", "Verified", "Source Verified"], np.array([0.441, 0.3167, 0.2423]))
+_EMP_LENGTHS = [
+    "< 1 year",
+    "1 year",
+    "2 years",
+    "3 years",
+    "4 years",
+    "5 years",
+    "6 years",
+    "7 years",
+    "8 years",
+    "9 years",
+    "10+ years",
+    None,
+]
+_EMP_SHARES = np.array(
+    [
+        0.1190,
+        0.0845,
+        0.1115,
+        0.1026,
+        0.0858,
+        0.0813,
+        0.0558,
+        0.0441,
+        0.0374,
+        0.0315,
+        0.2203,
+        0.0262,
+    ]
+)
+_HOME = (
+    ["RENT", "MORTGAGE", "OWN", "OTHER", "NONE"],
+    np.array([0.4745, 0.4457, 0.0764, 0.0032, 0.0002]),
+)
+_VERIFICATION = (
+    ["Not Verified", "Verified", "Source Verified"],
+    np.array([0.441, 0.3167, 0.2423]),
+)
 
 #: LendingClub's volume roughly doubled every year from 2007 to 2011: monthly issue weights grow
 #: by this rate.
@@ -103,8 +187,17 @@ SIXTY_MONTH_SHARE = 0.33
 PURPOSE_LEVELS = ["consumption", "refinancing", "business"]
 #: Terms a cause's effects may name: the features table's columns (and patsy's names for the
 #: purpose-group dummies against consumption).
-EFFECT_TERMS = ("fico", "dti", "log_income", "inq_last_6mths", "purpose_group[T.refinancing]",
-                "purpose_group[T.business]", "meets_policy", "income_verified", "state_unemp_tv")
+EFFECT_TERMS = (
+    "fico",
+    "dti",
+    "log_income",
+    "inq_last_6mths",
+    "purpose_group[T.refinancing]",
+    "purpose_group[T.business]",
+    "meets_policy",
+    "income_verified",
+    "state_unemp_tv",
+)
 MAX_TERM = 60
 #: The simulated events in the codes the outcome definitions give back (the ``event`` feature).
 _CENSORED, _DEFAULT, _PREPAID = (EVENT_CODES[name] for name in ("censored", "default", "prepaid"))
@@ -147,18 +240,52 @@ class SyntheticDesign:
         Months by which the state unemployment rate driving the hazard is lagged.
     """
 
-    default: CauseHazard = field(default_factory=lambda: CauseHazard(
-        baseline=(0.0036, 0.0054, 0.0050, 0.0043, 0.0036, 0.0031, 0.0029, 0.0025, 0.0023, 0.0020),
-        effects={"fico": -0.012, "dti": 0.015, "log_income": -0.30, "inq_last_6mths": 0.10,
-                 "purpose_group[T.refinancing]": -0.10, "purpose_group[T.business]": 0.55,
-                 "meets_policy": -0.35, "income_verified": -0.15, "state_unemp_tv": 0.08}))
-    prepayment: CauseHazard = field(default_factory=lambda: CauseHazard(
-        baseline=(0.013, 0.018, 0.021, 0.022, 0.023, 0.026, 0.021, 0.021, 0.021, 0.021),
-        effects={"fico": 0.004, "dti": -0.010, "log_income": 0.25, "state_unemp_tv": -0.04}))
-    reference: dict = field(default_factory=lambda: {
-        "fico": 700.0, "dti": 15.0, "log_income": float(np.log(60_000)), "inq_last_6mths": 1.0,
-        "purpose_group[T.refinancing]": 0.0, "purpose_group[T.business]": 0.0,
-        "meets_policy": 1.0, "income_verified": 1.0, "state_unemp_tv": 6.0})
+    default: CauseHazard = field(
+        default_factory=lambda: CauseHazard(
+            baseline=(
+                0.0036,
+                0.0054,
+                0.0050,
+                0.0043,
+                0.0036,
+                0.0031,
+                0.0029,
+                0.0025,
+                0.0023,
+                0.0020,
+            ),
+            effects={
+                "fico": -0.012,
+                "dti": 0.015,
+                "log_income": -0.30,
+                "inq_last_6mths": 0.10,
+                "purpose_group[T.refinancing]": -0.10,
+                "purpose_group[T.business]": 0.55,
+                "meets_policy": -0.35,
+                "income_verified": -0.15,
+                "state_unemp_tv": 0.08,
+            },
+        )
+    )
+    prepayment: CauseHazard = field(
+        default_factory=lambda: CauseHazard(
+            baseline=(0.013, 0.018, 0.021, 0.022, 0.023, 0.026, 0.021, 0.021, 0.021, 0.021),
+            effects={"fico": 0.004, "dti": -0.010, "log_income": 0.25, "state_unemp_tv": -0.04},
+        )
+    )
+    reference: dict = field(
+        default_factory=lambda: {
+            "fico": 700.0,
+            "dti": 15.0,
+            "log_income": float(np.log(60_000)),
+            "inq_last_6mths": 1.0,
+            "purpose_group[T.refinancing]": 0.0,
+            "purpose_group[T.business]": 0.0,
+            "meets_policy": 1.0,
+            "income_verified": 1.0,
+            "state_unemp_tv": 6.0,
+        }
+    )
     band_months: int = 6
     issue_start: str = "2007-06"
     issue_end: str = "2011-12"
@@ -167,15 +294,21 @@ class SyntheticDesign:
     def __post_init__(self):
         missing = [term for term in EFFECT_TERMS if term not in self.reference]
         if missing:
-            raise ValueError(f"reference: no value for {missing} (it needs every term of {list(EFFECT_TERMS)})")
+            raise ValueError(
+                f"reference: no value for {missing} (it needs every term of {list(EFFECT_TERMS)})"
+            )
         for name, cause in (("default", self.default), ("prepayment", self.prepayment)):
             unknown = sorted(set(cause.effects) - set(EFFECT_TERMS))
             if unknown:
-                raise ValueError(f"{name} effects: unknown term(s) {unknown}; known: {list(EFFECT_TERMS)}")
+                raise ValueError(
+                    f"{name} effects: unknown term(s) {unknown}; known: {list(EFFECT_TERMS)}"
+                )
             needed = -(-MAX_TERM // self.band_months)
             if len(cause.baseline) != needed:
-                raise ValueError(f"{name} baseline: needs {needed} bands of {self.band_months} months "
-                                 f"to cover {MAX_TERM} months on book, got {len(cause.baseline)}")
+                raise ValueError(
+                    f"{name} baseline: needs {needed} bands of {self.band_months} months "
+                    f"to cover {MAX_TERM} months on book, got {len(cause.baseline)}"
+                )
             if not all(0 < h < 1 for h in cause.baseline):
                 raise ValueError(f"{name} baseline: monthly hazards must lie in (0, 1)")
         if pd.Period(self.issue_start, "M") > pd.Period(self.issue_end, "M"):
@@ -212,8 +345,10 @@ def band_labels(band_months: int, max_month: int = MAX_TERM) -> list[str]:
     >>> band_labels(24)
     ['1-24', '25-48', '49-60']
     """
-    return [f"{start}-{min(start + band_months - 1, max_month)}"
-            for start in range(1, max_month + 1, band_months)]
+    return [
+        f"{start}-{min(start + band_months - 1, max_month)}"
+        for start in range(1, max_month + 1, band_months)
+    ]
 
 
 def _cloglog(p):
@@ -227,8 +362,9 @@ def _coefficients(cause: CauseHazard, design: SyntheticDesign) -> dict[str, floa
     alpha = _cloglog(cause.baseline) - offset
     labels = band_labels(design.band_months)
     coefficients = {"Intercept": float(alpha[0])}
-    coefficients.update({f"baseline[{label}]": float(a - alpha[0])
-                         for label, a in zip(labels[1:], alpha[1:])})
+    coefficients.update(
+        {f"baseline[{label}]": float(a - alpha[0]) for label, a in zip(labels[1:], alpha[1:])}
+    )
     coefficients.update(effects)
     return coefficients
 
@@ -257,9 +393,11 @@ def truth_of(design: SyntheticDesign) -> dict:
     labels = band_labels(design.band_months)
     causes = {}
     for name, cause in (("default", design.default), ("prepayment", design.prepayment)):
-        causes[name] = {"baseline_hazard": dict(zip(labels, map(float, cause.baseline))),
-                        "effects": {t: float(v) for t, v in cause.effects.items()},
-                        "coefficients": _coefficients(cause, design)}
+        causes[name] = {
+            "baseline_hazard": dict(zip(labels, map(float, cause.baseline))),
+            "effects": {t: float(v) for t, v in cause.effects.items()},
+            "coefficients": _coefficients(cause, design),
+        }
     features = list(dict.fromkeys(term.split("[")[0] for term in EFFECT_TERMS))
     return {
         "generator": "overdue.synthetic",
@@ -271,8 +409,10 @@ def truth_of(design: SyntheticDesign) -> dict:
         "reference": dict(design.reference),
         "formula_rhs": " + ".join(features),
         "categories": {"purpose_group": PURPOSE_LEVELS},
-        "rows": {"default": "all loan-month rows",
-                 "prepayment": "rows with event_default == 0 and month_on_book < term"},
+        "rows": {
+            "default": "all loan-month rows",
+            "prepayment": "rows with event_default == 0 and month_on_book < term",
+        },
         **causes,
     }
 
@@ -287,7 +427,9 @@ class _Unemployment:
     rates: np.ndarray
 
 
-def _unemployment_grid(macro: pd.DataFrame, states: list[str], design: SyntheticDesign) -> _Unemployment:
+def _unemployment_grid(
+    macro: pd.DataFrame, states: list[str], design: SyntheticDesign
+) -> _Unemployment:
     """The unemployment rates the simulation (and the feature code after it) will look up.
 
     Covers 12 months before the first issue (the 12-month change at issue) to the last month a
@@ -300,23 +442,29 @@ def _unemployment_grid(macro: pd.DataFrame, states: list[str], design: Synthetic
     last = pd.Period(design.issue_end, "M") + MAX_TERM
     months = pd.period_range(first, last, freq="M").to_timestamp()
     table = macro[["addr_state", "month", "state_unemp"]].astype({"addr_state": "string"})
-    grid = table.pivot_table(index="addr_state", columns="month", values="state_unemp", aggfunc="first")
+    grid = table.pivot_table(
+        index="addr_state", columns="month", values="state_unemp", aggfunc="first"
+    )
     grid = grid.reindex(index=states, columns=months)
     gaps = grid.isna()
     if gaps.to_numpy().any():
         state = gaps.any(axis=1).idxmax()
         month = gaps.loc[state].idxmax()
-        raise ValueError(f"macro panel: column 'state_unemp' has no value for {state} in "
-                         f"{month:%Y-%m} ({int(gaps.loc[state].sum())} months of {state} missing "
-                         f"between {months[0]:%Y-%m} and {months[-1]:%Y-%m}, which loans issued "
-                         f"{design.issue_start}–{design.issue_end} need)")
+        raise ValueError(
+            f"macro panel: column 'state_unemp' has no value for {state} in "
+            f"{month:%Y-%m} ({int(gaps.loc[state].sum())} months of {state} missing "
+            f"between {months[0]:%Y-%m} and {months[-1]:%Y-%m}, which loans issued "
+            f"{design.issue_start}–{design.issue_end} need)"
+        )
     return _Unemployment(states, first, grid.to_numpy(dtype=float))
 
 
 # ----------------------------------------------------------------------------- one partition
 def _choice(rng, labels, shares, size):
     shares = np.asarray(shares, dtype=float)
-    return np.asarray(labels, dtype=object)[rng.choice(len(labels), size=size, p=shares / shares.sum())]
+    return np.asarray(labels, dtype=object)[
+        rng.choice(len(labels), size=size, p=shares / shares.sum())
+    ]
 
 
 def _month_offset(months: np.ndarray, offset) -> np.ndarray:
@@ -324,13 +472,19 @@ def _month_offset(months: np.ndarray, offset) -> np.ndarray:
     return (months + np.asarray(offset).astype("timedelta64[M]")).astype("datetime64[ns]")
 
 
-def _borrowers(n: int, rng: np.random.Generator, design: SyntheticDesign, states: list[str],
-               state_shares: np.ndarray) -> pd.DataFrame:
+def _borrowers(
+    n: int,
+    rng: np.random.Generator,
+    design: SyntheticDesign,
+    states: list[str],
+    state_shares: np.ndarray,
+) -> pd.DataFrame:
     """Draw the loans' attributes (everything but the outcome columns)."""
     issue_months = pd.period_range(design.issue_start, design.issue_end, freq="M")
     weights = np.exp(ISSUE_GROWTH_PER_MONTH * np.arange(len(issue_months)))
     issue = issue_months.to_timestamp().to_numpy(dtype="datetime64[M]")[
-        rng.choice(len(issue_months), size=n, p=weights / weights.sum())]
+        rng.choice(len(issue_months), size=n, p=weights / weights.sum())
+    ]
     issue_ts = issue.astype("datetime64[ns]")
 
     # One latent credit quality drives FICO, the platform's grade, income and inquiries, so the
@@ -338,13 +492,13 @@ def _borrowers(n: int, rng: np.random.Generator, design: SyntheticDesign, states
     quality = rng.standard_normal(n)
     fico_low = np.clip(5 * np.round((712 + 34 * quality) / 5), 620, 845)
     grade_score = -0.85 * quality + 0.53 * rng.standard_normal(n)
-    grade_cuts = special.ndtri(np.cumsum(_GRADE_SHARES)[:-1])   # the real grade mix
+    grade_cuts = special.ndtri(np.cumsum(_GRADE_SHARES)[:-1])  # the real grade mix
     grade_index = np.searchsorted(grade_cuts, grade_score)
     sub_index = rng.integers(0, 5, size=n)
     sub_grade_code = grade_index * 5 + sub_index + 1
     int_rate = np.clip(0.054 + 0.0056 * (sub_grade_code - 1) + rng.normal(0, 0.003, n), 0.05, 0.26)
 
-    log_income = 11.0 + 0.55 * (0.25 * quality + np.sqrt(1 - 0.25 ** 2) * rng.standard_normal(n))
+    log_income = 11.0 + 0.55 * (0.25 * quality + np.sqrt(1 - 0.25**2) * rng.standard_normal(n))
     annual_inc = np.clip(np.round(np.exp(log_income)), 4_000, 2_000_000)
     dti = np.round(30 * rng.beta(2.0, 2.5, n), 2)
     inq_mean = 1.1 * np.exp(-0.25 * quality)
@@ -352,12 +506,15 @@ def _borrowers(n: int, rng: np.random.Generator, design: SyntheticDesign, states
 
     before_sixty = issue_ts < np.datetime64(SIXTY_MONTH_START)
     term = np.where(~before_sixty & (rng.random(n) < SIXTY_MONTH_SHARE), 60, 36)
-    meets_policy = ~((issue_ts < np.datetime64(POLICY_EXCEPTIONS_END))
-                     & (rng.random(n) < POLICY_EXCEPTION_RATE))
+    meets_policy = ~(
+        (issue_ts < np.datetime64(POLICY_EXCEPTIONS_END)) & (rng.random(n) < POLICY_EXCEPTION_RATE)
+    )
 
     loan_amnt = np.clip(25 * np.round(np.exp(rng.normal(np.log(9_600), 0.7, n)) / 25), 500, 35_000)
     cut = rng.random(n) < 0.03
-    funded = np.where(cut, np.maximum(500, 25 * np.round(loan_amnt * rng.uniform(0.5, 1, n) / 25)), loan_amnt)
+    funded = np.where(
+        cut, np.maximum(500, 25 * np.round(loan_amnt * rng.uniform(0.5, 1, n) / 25)), loan_amnt
+    )
     investor_share = np.where(rng.random(n) < 0.75, 1.0, rng.uniform(0.3, 1.0, n))
     monthly_rate = int_rate / 12
     installment = np.round(funded * monthly_rate / (1 - (1 + monthly_rate) ** -term), 2)
@@ -365,35 +522,41 @@ def _borrowers(n: int, rng: np.random.Generator, design: SyntheticDesign, states
     history_months = 36 + np.round(12 * rng.gamma(4.0, 2.6, n)).astype(int)
     open_acc = 1.0 + rng.poisson(8.3, n)
     revol_bal = np.round(np.exp(rng.normal(np.log(8_800), 1.0, n)))
-    return pd.DataFrame({
-        "loan_amnt": loan_amnt,
-        "funded_amnt": funded,
-        "funded_amnt_inv": np.round(funded * investor_share, 2),
-        "term": term.astype("int64"),
-        "int_rate": np.round(int_rate, 4),
-        "installment": installment,
-        "grade": np.array(list(GRADES), dtype=object)[grade_index],
-        "sub_grade": np.char.add(np.array(list(GRADES))[grade_index], (sub_index + 1).astype(str)),
-        "emp_length": _choice(rng, _EMP_LENGTHS, _EMP_SHARES, n),
-        "home_ownership": _choice(rng, *_HOME, n),
-        "annual_inc": annual_inc,
-        "verification_status": _choice(rng, *_VERIFICATION, n),
-        "issue_d": issue_ts,
-        "meets_policy": meets_policy,
-        "purpose": _choice(rng, list(LENDINGCLUB_PURPOSE_SHARES), list(LENDINGCLUB_PURPOSE_SHARES.values()), n),
-        "addr_state": _choice(rng, states, state_shares, n),
-        "dti": dti,
-        "delinq_2yrs": rng.poisson(0.15, n).astype(float),
-        "earliest_cr_line": _month_offset(issue, -history_months),
-        "fico_range_low": fico_low,
-        "fico_range_high": fico_low + 4,
-        "inq_last_6mths": inquiries,
-        "open_acc": open_acc,
-        "pub_rec": rng.poisson(0.06, n).astype(float),
-        "revol_bal": revol_bal,
-        "revol_util": np.round(rng.beta(1.5, 1.5, n), 3),
-        "total_acc": open_acc + rng.negative_binomial(2.0, 2.0 / (2.0 + 12.8), n),
-    })
+    return pd.DataFrame(
+        {
+            "loan_amnt": loan_amnt,
+            "funded_amnt": funded,
+            "funded_amnt_inv": np.round(funded * investor_share, 2),
+            "term": term.astype("int64"),
+            "int_rate": np.round(int_rate, 4),
+            "installment": installment,
+            "grade": np.array(list(GRADES), dtype=object)[grade_index],
+            "sub_grade": np.char.add(
+                np.array(list(GRADES))[grade_index], (sub_index + 1).astype(str)
+            ),
+            "emp_length": _choice(rng, _EMP_LENGTHS, _EMP_SHARES, n),
+            "home_ownership": _choice(rng, *_HOME, n),
+            "annual_inc": annual_inc,
+            "verification_status": _choice(rng, *_VERIFICATION, n),
+            "issue_d": issue_ts,
+            "meets_policy": meets_policy,
+            "purpose": _choice(
+                rng, list(LENDINGCLUB_PURPOSE_SHARES), list(LENDINGCLUB_PURPOSE_SHARES.values()), n
+            ),
+            "addr_state": _choice(rng, states, state_shares, n),
+            "dti": dti,
+            "delinq_2yrs": rng.poisson(0.15, n).astype(float),
+            "earliest_cr_line": _month_offset(issue, -history_months),
+            "fico_range_low": fico_low,
+            "fico_range_high": fico_low + 4,
+            "inq_last_6mths": inquiries,
+            "open_acc": open_acc,
+            "pub_rec": rng.poisson(0.06, n).astype(float),
+            "revol_bal": revol_bal,
+            "revol_util": np.round(rng.beta(1.5, 1.5, n), 3),
+            "total_acc": open_acc + rng.negative_binomial(2.0, 2.0 / (2.0 + 12.8), n),
+        }
+    )
 
 
 def _effect_columns(loans: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -413,17 +576,28 @@ def _effect_columns(loans: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _simulate_events(loans: pd.DataFrame, rng: np.random.Generator, design: SyntheticDesign,
-                     unemployment: _Unemployment) -> tuple[np.ndarray, np.ndarray]:
+def _simulate_events(
+    loans: pd.DataFrame,
+    rng: np.random.Generator,
+    design: SyntheticDesign,
+    unemployment: _Unemployment,
+) -> tuple[np.ndarray, np.ndarray]:
     """Walk every loan through its months on book; return event codes and event months."""
     n = len(loans)
     covariates = _effect_columns(loans)
     fixed = {}
     for name, cause in (("default", design.default), ("prepayment", design.prepayment)):
         alpha = np.asarray(_cloglog(cause.baseline)) - sum(
-            value * design.reference[term] for term, value in cause.effects.items())
-        fixed_part = sum((value * covariates[term] for term, value in cause.effects.items()
-                          if term != "state_unemp_tv"), np.zeros(n))
+            value * design.reference[term] for term, value in cause.effects.items()
+        )
+        fixed_part = sum(
+            (
+                value * covariates[term]
+                for term, value in cause.effects.items()
+                if term != "state_unemp_tv"
+            ),
+            np.zeros(n),
+        )
         fixed[name] = (alpha, fixed_part, cause.effects.get("state_unemp_tv", 0.0))
 
     state_row = pd.Index(unemployment.states).get_indexer(loans["addr_state"].astype(str))
@@ -439,9 +613,13 @@ def _simulate_events(loans: pd.DataFrame, rng: np.random.Generator, design: Synt
             break
         band = (month - 1) // design.band_months
         # The m-th payment falls due in calendar month issue + m; the rate known then is lagged.
-        rate = unemployment.rates[state_row[open_loans], issue_col[open_loans] + month - design.macro_lag]
+        rate = unemployment.rates[
+            state_row[open_loans], issue_col[open_loans] + month - design.macro_lag
+        ]
         alpha, part, gamma = fixed["default"]
-        defaults = rng.random(len(open_loans)) < -np.expm1(-np.exp(alpha[band] + part[open_loans] + gamma * rate))
+        defaults = rng.random(len(open_loans)) < -np.expm1(
+            -np.exp(alpha[band] + part[open_loans] + gamma * rate)
+        )
         event[open_loans[defaults]] = _DEFAULT
         time[open_loans[defaults]] = month
         survivors = ~defaults
@@ -463,7 +641,7 @@ def _outcome_columns(loans: pd.DataFrame, event: np.ndarray, time: np.ndarray) -
     term = loans["term"].to_numpy()
     payments = np.select([event == _DEFAULT, event == _PREPAID], [time - 1, time], term)
     last_payment = _month_offset(issue, payments)
-    last_payment[(event == _DEFAULT) & (time == 1)] = np.datetime64("NaT")   # never paid
+    last_payment[(event == _DEFAULT) & (time == 1)] = np.datetime64("NaT")  # never paid
     status = np.where(event == _DEFAULT, "Charged Off", "Fully Paid").astype(object)
     outside = ~loans["meets_policy"].to_numpy(dtype=bool)
     status[outside] = POLICY_PREFIX + status[outside]
@@ -474,15 +652,27 @@ def _outcome_columns(loans: pd.DataFrame, event: np.ndarray, time: np.ndarray) -
     # A prepayment in month m pays m - 1 instalments and then the balance left after them, with
     # that month's interest.
     paid_before = np.where(event == _PREPAID, time - 1, 0)
-    balance = principal * (1 + rate) ** paid_before - installment * ((1 + rate) ** paid_before - 1) / rate
-    total = np.select([event == _DEFAULT, event == _PREPAID],
-                      [installment * (time - 1), installment * paid_before + balance * (1 + rate)],
-                      installment * term)
+    balance = (
+        principal * (1 + rate) ** paid_before
+        - installment * ((1 + rate) ** paid_before - 1) / rate
+    )
+    total = np.select(
+        [event == _DEFAULT, event == _PREPAID],
+        [installment * (time - 1), installment * paid_before + balance * (1 + rate)],
+        installment * term,
+    )
     return {"loan_status": status, "last_pymnt_d": last_payment, "total_pymnt": np.round(total, 2)}
 
 
-def _partition(n: int, seed: int, index: int, first_id: int, design: SyntheticDesign,
-               unemployment: _Unemployment, state_shares: np.ndarray) -> SyntheticSample:
+def _partition(
+    n: int,
+    seed: int,
+    index: int,
+    first_id: int,
+    design: SyntheticDesign,
+    unemployment: _Unemployment,
+    state_shares: np.ndarray,
+) -> SyntheticSample:
     """Partition ``index`` of a synthetic book: its own random stream, so any partition can be
     generated alone and the book never has to be held whole."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
@@ -502,15 +692,23 @@ def _prepare(macro: pd.DataFrame, design: SyntheticDesign | None, state_shares):
     design = design or SyntheticDesign()
     shares = dict(LENDINGCLUB_STATE_SHARES if state_shares is None else state_shares)
     if not shares or any(v < 0 for v in shares.values()) or sum(shares.values()) <= 0:
-        raise ValueError("state_shares must map states to non-negative weights with a positive sum")
+        raise ValueError(
+            "state_shares must map states to non-negative weights with a positive sum"
+        )
     states = sorted(s for s, v in shares.items() if v > 0)
     unemployment = _unemployment_grid(macro, states, design)
     weights = np.array([shares[s] for s in states], dtype=float)
     return design, unemployment, weights / weights.sum()
 
 
-def synthetic_loans(n: int, seed: int, macro: pd.DataFrame, design: SyntheticDesign | None = None,
-                    state_shares: dict[str, float] | None = None, validate: bool = True) -> SyntheticSample:
+def synthetic_loans(
+    n: int,
+    seed: int,
+    macro: pd.DataFrame,
+    design: SyntheticDesign | None = None,
+    state_shares: dict[str, float] | None = None,
+    validate: bool = True,
+) -> SyntheticSample:
     """Simulate ``n`` loans in memory (for small ``n``; use :func:`write_synthetic` at scale).
 
     Parameters
@@ -555,10 +753,17 @@ def synthetic_loans(n: int, seed: int, macro: pd.DataFrame, design: SyntheticDes
     return sample
 
 
-def write_synthetic(n_loans: int, out_dir: str | os.PathLike, seed: int, macro: pd.DataFrame,
-                    partition_size: int = 100_000, design: SyntheticDesign | None = None,
-                    state_shares: dict[str, float] | None = None, validate: bool = True,
-                    overwrite: bool = False) -> dict:
+def write_synthetic(
+    n_loans: int,
+    out_dir: str | os.PathLike,
+    seed: int,
+    macro: pd.DataFrame,
+    partition_size: int = 100_000,
+    design: SyntheticDesign | None = None,
+    state_shares: dict[str, float] | None = None,
+    validate: bool = True,
+    overwrite: bool = False,
+) -> dict:
     """Simulate ``n_loans`` loans into partitioned parquet, one partition in memory at a time.
 
     Writes ``out_dir/loans/part-00000.parquet`` … (the canonical loan table),
@@ -602,7 +807,9 @@ def write_synthetic(n_loans: int, out_dir: str | os.PathLike, seed: int, macro: 
         raise ValueError(f"partition_size must be a positive whole number, got {partition_size!r}")
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
-        raise ValueError(f"out_dir {out_dir} exists and is not empty; pass overwrite=True to replace it")
+        raise ValueError(
+            f"out_dir {out_dir} exists and is not empty; pass overwrite=True to replace it"
+        )
     design, unemployment, shares = _prepare(macro, design, state_shares)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -618,8 +825,13 @@ def write_synthetic(n_loans: int, out_dir: str | os.PathLike, seed: int, macro: 
                 validate_loans(part.loans, f"synthetic partition {index}")
             part.loans.to_parquet(staging / "loans" / f"part-{index:05d}.parquet", index=False)
             part.events.to_parquet(staging / "events" / f"part-{index:05d}.parquet", index=False)
-        truth = {**truth_of(design), "seed": int(seed), "n_loans": int(n_loans),
-                 "partition_size": int(partition_size), "partitions": partitions}
+        truth = {
+            **truth_of(design),
+            "seed": int(seed),
+            "n_loans": int(n_loans),
+            "partition_size": int(partition_size),
+            "partitions": partitions,
+        }
         (staging / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -666,5 +878,7 @@ def compare_to_truth(fit, truth: dict, cause: str = "default") -> pd.DataFrame:
     """
     true = pd.Series(truth[cause]["coefficients"], name="truth")
     table = fit.summary[["estimate", "ci_lower", "ci_upper"]].join(true, how="inner")
-    table["covered"] = (table["ci_lower"] <= table["truth"]) & (table["truth"] <= table["ci_upper"])
+    table["covered"] = (table["ci_lower"] <= table["truth"]) & (
+        table["truth"] <= table["ci_upper"]
+    )
     return table[["truth", "estimate", "ci_lower", "ci_upper", "covered"]]

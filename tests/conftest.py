@@ -4,6 +4,7 @@ Real-data tests read the mirror named by OVERDUE_DATA_MIRROR (CI sets it to ../s
 the project's data/raw, else ../shared/data beside the checkout. The mirror is read-only: tests
 copy it (through `overdue fetch`) before anything writes.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,11 @@ FIXTURES = Path(__file__).with_name("fixtures")
 
 def find_mirror() -> Path | None:
     """The real-data folder to test against, or None."""
-    candidates = [os.environ.get("OVERDUE_DATA_MIRROR"), ROOT / "data" / "raw", ROOT.parent / "shared" / "data"]
+    candidates = [
+        os.environ.get("OVERDUE_DATA_MIRROR"),
+        ROOT / "data" / "raw",
+        ROOT.parent / "shared" / "data",
+    ]
     for candidate in candidates:
         if candidate and (Path(candidate) / "lendingclub" / "LendingClubData_2011.rda").is_file():
             return Path(candidate)
@@ -80,18 +85,28 @@ def make_root(tmp_path: Path, notebooks: list[Path]) -> Path:
 
 @pytest.fixture(scope="session")
 def smoke_run(processed_dir, raw_dir, tmp_path_factory):
-    root = make_root(tmp_path_factory.mktemp("smoke"), sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    root = make_root(
+        tmp_path_factory.mktemp("smoke"), sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    )
     from overdue.pipeline import run_report
 
-    run_dir = run_report(ROOT / "configs" / "smoke.yaml",
-                         {"data_dir": str(processed_dir), "raw_dir": str(raw_dir)}, root=root, echo=lambda *_: None)
+    run_dir = run_report(
+        ROOT / "configs" / "smoke.yaml",
+        {"data_dir": str(processed_dir), "raw_dir": str(raw_dir)},
+        root=root,
+        echo=lambda *_: None,
+    )
     return root, run_dir
 
 
 def pytest_addoption(parser):
-    parser.addoption("--study-output", default=None, metavar="DIR",
-                     help="where slow statistical studies write their records (default: a "
-                          "temporary folder; `make reference` writes them to tests/reference)")
+    parser.addoption(
+        "--study-output",
+        default=None,
+        metavar="DIR",
+        help="where slow statistical studies write their records (default: a "
+        "temporary folder; `make reference` writes them to tests/reference)",
+    )
 
 
 @pytest.fixture

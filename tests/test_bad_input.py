@@ -1,6 +1,7 @@
 """Bad input through the command line, table-driven: each case exits non-zero with one line that
 names the file, the column and an example of the bad value (where the problem has them), and
 leaves data/processed and reports/latest exactly as they were."""
+
 from __future__ import annotations
 
 import gzip
@@ -8,37 +9,41 @@ import hashlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import pytest
 
-from overdue.data.lendingclub import read_loans_csv, write_lendingclub_csv
-
 from conftest import FIXTURES, ROOT, make_root
+from overdue.data.lendingclub import read_loans_csv, write_lendingclub_csv
 
 EXPORT = FIXTURES / "lendingclub_export.csv"
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """Checksums of every file under a folder (following the latest link)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @dataclass
 class Workspace:
-    root: Path          # a project root with the notebooks (for `overdue run`)
-    raw: Path           # our own copy of the raw inputs (cases may damage it)
-    processed: Path     # a good build
+    root: Path  # a project root with the notebooks (for `overdue run`)
+    raw: Path  # our own copy of the raw inputs (cases may damage it)
+    processed: Path  # a good build
     tmp: Path
 
     def build(self, *extra: str) -> list[str]:
         return ["build", "--raw", str(self.raw), "--out", str(self.processed), *extra]
 
-    def csv_with(self, change: Callable[[pd.DataFrame], pd.DataFrame], name: str = "loans.csv") -> Path:
+    def csv_with(
+        self, change: Callable[[pd.DataFrame], pd.DataFrame], name: str = "loans.csv"
+    ) -> Path:
         path = self.tmp / name
         write_lendingclub_csv(change(read_loans_csv(EXPORT)), path)
         return path
@@ -74,7 +79,11 @@ def case_empty_file(w):
 def case_truncated_gzip(w):
     packed = gzip.compress(EXPORT.read_bytes())
     (w.tmp / "loans.csv.gz").write_bytes(packed[: len(packed) // 2])
-    return w.build("--loans", str(w.tmp / "loans.csv.gz")), ["loans.csv.gz", "damaged gzip", "truncated"]
+    return w.build("--loans", str(w.tmp / "loans.csv.gz")), [
+        "loans.csv.gz",
+        "damaged gzip",
+        "truncated",
+    ]
 
 
 def case_truncated_rda(w):
@@ -86,18 +95,33 @@ def case_truncated_rda(w):
 def case_wrong_delimiter(w):
     frame = pd.read_csv(EXPORT, skiprows=1, dtype=str).head(20)
     frame.to_csv(w.tmp / "semicolons.csv", sep=";", index=False)
-    return w.build("--loans", str(w.tmp / "semicolons.csv")), ["semicolons.csv", "wrong delimiter", "id;loan_amnt"]
+    return w.build("--loans", str(w.tmp / "semicolons.csv")), [
+        "semicolons.csv",
+        "wrong delimiter",
+        "id;loan_amnt",
+    ]
 
 
 def case_non_utf8(w):
     text = EXPORT.read_bytes().replace(b"debt_consolidation", b"debt_consolidation\xff", 1)
     (w.tmp / "latin.csv").write_bytes(text)
-    return w.build("--loans", str(w.tmp / "latin.csv")), ["latin.csv", "not UTF-8", "0xff", "line 3"]
+    return w.build("--loans", str(w.tmp / "latin.csv")), [
+        "latin.csv",
+        "not UTF-8",
+        "0xff",
+        "line 3",
+    ]
 
 
 def case_missing_required_column(w):
-    pd.read_csv(EXPORT, skiprows=1, dtype=str).drop(columns="loan_status").to_csv(w.tmp / "nostatus.csv", index=False)
-    return w.build("--loans", str(w.tmp / "nostatus.csv")), ["nostatus.csv", "column 'loan_status'", "required column missing"]
+    pd.read_csv(EXPORT, skiprows=1, dtype=str).drop(columns="loan_status").to_csv(
+        w.tmp / "nostatus.csv", index=False
+    )
+    return w.build("--loans", str(w.tmp / "nostatus.csv")), [
+        "nostatus.csv",
+        "column 'loan_status'",
+        "required column missing",
+    ]
 
 
 def case_duplicated_ids(w):
@@ -108,32 +132,57 @@ def case_duplicated_ids(w):
 
 def case_text_in_numeric_column(w):
     path = w.csv_with(_set("loan_amnt", 4, "lots"))
-    return w.build("--loans", str(path)), ["loans.csv", "column 'loan_amnt'", "not a number", "'lots'"]
+    return w.build("--loans", str(path)), [
+        "loans.csv",
+        "column 'loan_amnt'",
+        "not a number",
+        "'lots'",
+    ]
 
 
 def case_fico_out_of_range(w):
-    return w.build("--loans", str(w.csv_with(_set("fico_range_high", 5, 9999)))), \
-        ["loans.csv", "column 'fico_range_high'", "out of range [300, 850]", "9999"]
+    return w.build("--loans", str(w.csv_with(_set("fico_range_high", 5, 9999)))), [
+        "loans.csv",
+        "column 'fico_range_high'",
+        "out of range [300, 850]",
+        "9999",
+    ]
 
 
 def case_rate_out_of_range(w):
-    return w.build("--loans", str(w.csv_with(_set("int_rate", 2, 1.5)))), \
-        ["loans.csv", "column 'int_rate'", "out of range [0, 1]", "1.5"]
+    return w.build("--loans", str(w.csv_with(_set("int_rate", 2, 1.5)))), [
+        "loans.csv",
+        "column 'int_rate'",
+        "out of range [0, 1]",
+        "1.5",
+    ]
 
 
 def case_dti_out_of_range(w):
-    return w.build("--loans", str(w.csv_with(_set("dti", 3, 250.0)))), \
-        ["loans.csv", "column 'dti'", "out of range [0, 100]", "250"]
+    return w.build("--loans", str(w.csv_with(_set("dti", 3, 250.0)))), [
+        "loans.csv",
+        "column 'dti'",
+        "out of range [0, 100]",
+        "250",
+    ]
 
 
 def case_last_payment_before_issue(w):
     path = w.csv_with(_set("last_pymnt_d", 0, pd.Timestamp("2001-01-01")))
-    return w.build("--loans", str(path)), ["loans.csv", "column 'last_pymnt_d'", "before issue", "last paid 2001-01"]
+    return w.build("--loans", str(path)), [
+        "loans.csv",
+        "column 'last_pymnt_d'",
+        "before issue",
+        "last paid 2001-01",
+    ]
 
 
 def case_unknown_state(w):
-    return w.build("--loans", str(w.csv_with(_set("addr_state", 6, "ZZ")))), \
-        ["loans.csv", "column 'addr_state'", "'ZZ'"]
+    return w.build("--loans", str(w.csv_with(_set("addr_state", 6, "ZZ")))), [
+        "loans.csv",
+        "column 'addr_state'",
+        "'ZZ'",
+    ]
 
 
 def case_macro_series_gap(w):
@@ -146,18 +195,29 @@ def case_macro_series_gap(w):
 def case_mapping_names_absent_column(w):
     mapping = w.tmp / "mapping.yaml"
     mapping.write_text("columns:\n  id: loan_number\n")
-    return w.build("--loans", str(EXPORT), "--mapping", str(mapping)), \
-        ["lendingclub_export.csv", "column 'loan_number'", "mapping", "does not have"]
+    return w.build("--loans", str(EXPORT), "--mapping", str(mapping)), [
+        "lendingclub_export.csv",
+        "column 'loan_number'",
+        "mapping",
+        "does not have",
+    ]
 
 
 def case_mapping_not_yaml(w):
     mapping = w.tmp / "mapping.yaml"
     mapping.write_text("columns: {id: [unclosed\n")
-    return w.build("--loans", str(EXPORT), "--mapping", str(mapping)), ["mapping.yaml", "not valid YAML"]
+    return w.build("--loans", str(EXPORT), "--mapping", str(mapping)), [
+        "mapping.yaml",
+        "not valid YAML",
+    ]
 
 
 def case_unknown_parameter(w):
-    return ["run", "-p", "sample_fraction=0.1"], ["sample_fraction", "not declared by any notebook", "sample_frac"]
+    return ["run", "-p", "sample_fraction=0.1"], [
+        "sample_fraction",
+        "not declared by any notebook",
+        "sample_frac",
+    ]
 
 
 def case_config_not_yaml(w):
@@ -172,8 +232,12 @@ CASES = [value for name, value in sorted(globals().items()) if name.startswith("
 def test_bad_input_fails_clearly_and_changes_nothing(workspace, case):
     before = tree_digest(workspace.processed), tree_digest(workspace.root / "reports")
     argv, expected = case(workspace)
-    result = subprocess.run([sys.executable, "-m", "overdue.cli", *argv], cwd=workspace.root,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "overdue.cli", *argv],
+        cwd=workspace.root,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     message = result.stderr.strip().splitlines()[-1]

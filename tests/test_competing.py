@@ -5,6 +5,7 @@ simulations) and R's cmprsk/survival.
 Reference values come from tests/reference/competing/make_reference.R run on fixture.csv
 (written by make_fixture.py); the tests only read the stored CSVs.
 """
+
 import json
 import re
 from pathlib import Path
@@ -16,8 +17,8 @@ import pytest
 from overdue.models.cox import fit_cause_specific_cox
 from overdue.models.fine_gray import fit_fine_gray
 from overdue.models.incidence import cumulative_incidence, gray_test
-from overdue.models.survival_curves import kaplan_meier
 from overdue.models.result import TestResult
+from overdue.models.survival_curves import kaplan_meier
 
 REFERENCE = Path(__file__).parent / "reference" / "competing"
 FORMULA = "C(purpose_group) + fico + dti"
@@ -46,8 +47,14 @@ def simulate_fine_gray(n: int, beta: np.ndarray, seed: int, p_cause1: float = 0.
     years_cause2 = rng.exponential(1 / (0.4 * np.exp(0.3 * x[:, 0])))
     months = np.ceil(np.where(is_cause1, years_cause1, years_cause2) * 12).astype(int)
     horizon = np.minimum(60, rng.integers(6, 80, size=n))
-    return pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "time": np.minimum(months, horizon),
-                         "event": np.where(months <= horizon, np.where(is_cause1, 1, 2), 0)})
+    return pd.DataFrame(
+        {
+            "x1": x[:, 0],
+            "x2": x[:, 1],
+            "time": np.minimum(months, horizon),
+            "event": np.where(months <= horizon, np.where(is_cause1, 1, 2), 0),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -57,18 +64,26 @@ def simulate_fine_gray(n: int, beta: np.ndarray, seed: int, p_cause1: float = 0.
 @pytest.mark.parametrize("by", [None, "purpose_group"])
 def test_cumulative_incidence_matches_cuminc(fixture_loans, cause, by):
     reference = pd.read_csv(REFERENCE / "cuminc.csv")
-    reference = reference[(reference["cause"] == cause)
-                          & ((reference["group"] == "all") == (by is None))]
+    reference = reference[
+        (reference["cause"] == cause) & ((reference["group"] == "all") == (by is None))
+    ]
     ours = cumulative_incidence(fixture_loans, cause=cause, by=by)
     # R evaluates each curve at every time of the pooled sample; ours lists each group's own
     # times, so look up the step function at R's times.
     # cuminc has no value past a group's last follow-up time; neither does our table.
     last_time = ours.groupby("group")["time"].max()
     beyond = reference["time"] > reference["group"].map(last_time)
-    assert reference.loc[beyond, "est"].isna().all() and reference.loc[~beyond, "est"].notna().all()
+    assert (
+        reference.loc[beyond, "est"].isna().all() and reference.loc[~beyond, "est"].notna().all()
+    )
     reference = reference[~beyond].astype({"time": float})
-    merged = pd.merge_asof(reference.sort_values("time"), ours.sort_values("time"),
-                           on="time", by="group", direction="backward")
+    merged = pd.merge_asof(
+        reference.sort_values("time"),
+        ours.sort_values("time"),
+        on="time",
+        by="group",
+        direction="backward",
+    )
     assert len(merged) == len(reference) >= 59
     assert merged["cif"].notna().all()
     np.testing.assert_allclose(merged["cif"], merged["est"], rtol=RTOL, atol=1e-12)
@@ -77,15 +92,24 @@ def test_cumulative_incidence_matches_cuminc(fixture_loans, cause, by):
 
 def test_cumulative_incidence_table_shape_and_intervals(fixture_loans):
     table = cumulative_incidence(fixture_loans, by="purpose_group", alpha=0.1)
-    assert list(table.columns) == ["group", "time", "n_at_risk", "n_events", "cif", "std_err",
-                                   "ci_lower", "ci_upper"]
+    assert list(table.columns) == [
+        "group",
+        "time",
+        "n_at_risk",
+        "n_events",
+        "cif",
+        "std_err",
+        "ci_lower",
+        "ci_upper",
+    ]
     # the counts and limits are named as Kaplan–Meier's
     km_columns = kaplan_meier(fixture_loans.assign(defaulted=fixture_loans["event"] == 1)).columns
     assert set(table.columns) - {"cif"} <= set(km_columns)
     assert sorted(table["group"].unique()) == ["business", "consumption", "refinancing"]
     assert (table.groupby("group")["time"].first() == 0).all()
     assert table.groupby("group")["n_events"].sum().to_dict() == (
-        fixture_loans[fixture_loans["event"] == 1].groupby("purpose_group").size().to_dict())
+        fixture_loans[fixture_loans["event"] == 1].groupby("purpose_group").size().to_dict()
+    )
     inside = table[table["cif"] > 0]
     assert ((inside["ci_lower"] < inside["cif"]) & (inside["cif"] < inside["ci_upper"])).all()
     assert (table["ci_lower"] >= 0).all() and (table["ci_upper"] <= 1).all()
@@ -121,8 +145,11 @@ def test_cumulative_incidence_recovers_true_incidence():
 @pytest.mark.parametrize("cause", [1, 2])
 def test_gray_test_matches_cuminc(fixture_loans, rho, strata, cause):
     reference = pd.read_csv(REFERENCE / "gray_test.csv")
-    expected = reference[(reference["rho"] == rho) & (reference["cause"] == cause)
-                         & (reference["strata"] == (strata or "none"))].iloc[0]
+    expected = reference[
+        (reference["rho"] == rho)
+        & (reference["cause"] == cause)
+        & (reference["strata"] == (strata or "none"))
+    ].iloc[0]
     result = gray_test(fixture_loans, by="purpose_group", cause=cause, rho=rho, strata=strata)
     assert isinstance(result, TestResult) and result.test == "Gray"
     assert result.df == expected["df"] == 2
@@ -156,8 +183,12 @@ def test_fine_gray_matches_crr(fixture_loans, cause):
 
     fit = fit_fine_gray(fixture_loans, FORMULA, cause=cause)
     assert fit.model == "fine_gray" and fit.converged and fit.ok
-    assert list(fit.summary.index) == ["C(purpose_group)[T.consumption]",
-                                       "C(purpose_group)[T.refinancing]", "fico", "dti"]
+    assert list(fit.summary.index) == [
+        "C(purpose_group)[T.consumption]",
+        "C(purpose_group)[T.refinancing]",
+        "fico",
+        "dti",
+    ]
     np.testing.assert_allclose(fit.summary["estimate"], coef["coef"], rtol=RTOL)
     np.testing.assert_allclose(fit.summary["se"], coef["se"], rtol=RTOL)
     r_cov = np.zeros((4, 4))
@@ -180,11 +211,15 @@ def test_fine_gray_matches_crr(fixture_loans, cause):
 def test_fine_gray_column_list_equals_formula(fixture_loans):
     loans = fixture_loans.assign(
         consumption=(fixture_loans["purpose_group"] == "consumption").astype(int),
-        refinancing=(fixture_loans["purpose_group"] == "refinancing").astype(int))
+        refinancing=(fixture_loans["purpose_group"] == "refinancing").astype(int),
+    )
     by_columns = fit_fine_gray(loans, ["consumption", "refinancing", "fico", "dti"])
     by_formula = fit_fine_gray(loans, FORMULA)
-    np.testing.assert_allclose(by_columns.summary[["estimate", "se"]].to_numpy(),
-                               by_formula.summary[["estimate", "se"]].to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(
+        by_columns.summary[["estimate", "se"]].to_numpy(),
+        by_formula.summary[["estimate", "se"]].to_numpy(),
+        rtol=1e-10,
+    )
     assert by_columns.formula == "consumption + refinancing + fico + dti"
 
 
@@ -211,20 +246,26 @@ def test_fine_gray_interval_coverage(study_output):
     beta = np.array([0.6, -0.5])
     estimates, ses = [], []
     for replication in range(1000):
-        fit = fit_fine_gray(simulate_fine_gray(1500, beta, seed=10_000 + replication), ["x1", "x2"])
+        fit = fit_fine_gray(
+            simulate_fine_gray(1500, beta, seed=10_000 + replication), ["x1", "x2"]
+        )
         estimates.append(fit.params.to_numpy())
         ses.append(fit.summary["se"].to_numpy())
     estimates, ses = np.array(estimates), np.array(ses)
     covered = np.abs(estimates - beta) < 1.959964 * ses
     record = {
-        "study": "fine_gray_coverage", "replications": len(estimates), "n": 1500,
-        "true_beta": beta.tolist(), "coverage": covered.mean(axis=0).round(4).tolist(),
+        "study": "fine_gray_coverage",
+        "replications": len(estimates),
+        "n": 1500,
+        "true_beta": beta.tolist(),
+        "coverage": covered.mean(axis=0).round(4).tolist(),
         "mean_estimate": estimates.mean(axis=0).round(4).tolist(),
         "empirical_sd": estimates.std(axis=0, ddof=1).round(4).tolist(),
         "mean_se": ses.mean(axis=0).round(4).tolist(),
     }
     (study_output("competing") / "fine_gray_coverage.json").write_text(
-        json.dumps(record, indent=2) + "\n")
+        json.dumps(record, indent=2) + "\n"
+    )
     assert ((covered.mean(axis=0) > 0.93) & (covered.mean(axis=0) < 0.97)).all(), record
     np.testing.assert_allclose(ses.mean(axis=0), estimates.std(axis=0, ddof=1), rtol=0.1)
 
@@ -283,9 +324,13 @@ def test_cause_specific_cox_recovers_true_hazard_ratios():
     default_months = rng.exponential(1 / (0.01 * np.exp(0.5 * x)))
     prepay_months = rng.exponential(1 / (0.03 * np.exp(-0.4 * x)))
     months = np.ceil(np.minimum(default_months, prepay_months)).astype(int)
-    loans = pd.DataFrame({"x": x, "time": np.minimum(months, 36),
-                          "event": np.where(months > 36, 0,
-                                            np.where(default_months < prepay_months, 1, 2))})
+    loans = pd.DataFrame(
+        {
+            "x": x,
+            "time": np.minimum(months, 36),
+            "event": np.where(months > 36, 0, np.where(default_months < prepay_months, 1, 2)),
+        }
+    )
     for cause, truth in ((1, 0.5), (2, -0.4)):
         row = fit_cause_specific_cox(loans, ["x"], cause=cause).summary.loc["x"]
         assert row["ci_lower"] < truth < row["ci_upper"], (cause, row.to_dict())

@@ -1,4 +1,5 @@
 """Partitioned feature builds: pandas and Dask backends give exactly the in-memory result."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,6 @@ from overdue.features.build import compute_features, make_context
 from overdue.features.outcomes import build_panel
 from overdue.features.underwriting import quantile_from_counts
 from overdue.synthetic import write_synthetic
-
 from test_synthetic import toy_macro
 
 SHARES = {"CA": 0.6, "TX": 0.4}
@@ -21,7 +21,9 @@ SHARES = {"CA": 0.6, "TX": 0.4}
 def book(tmp_path_factory):
     """4,500 synthetic loans in three parquet parts, with one open loan so the snapshot matters."""
     folder = tmp_path_factory.mktemp("book")
-    write_synthetic(4500, folder, seed=3, macro=toy_macro(), partition_size=1500, state_shares=SHARES)
+    write_synthetic(
+        4500, folder, seed=3, macro=toy_macro(), partition_size=1500, state_shares=SHARES
+    )
     part = folder / "loans" / "part-00001.parquet"
     loans = pd.read_parquet(part)
     loans.loc[5, ["loan_status", "last_pymnt_d"]] = ["Current", pd.Timestamp("2012-03-01")]
@@ -45,25 +47,38 @@ def built(book, tmp_path_factory):
     options = dict(macro_lag=2, macro_source="toy", snapshot="2013-06-01")
     # Batches of 1,000 never span the 1,500-loan files (1,000 + 500 each) on pandas; one task
     # per file on Dask.
-    by_pandas = build_features_partitioned(book / "loans", toy_macro(), out / "pandas",
-                                           backend="pandas", batch_rows=1000, **options)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
-                      memory_limit="1GB") as cluster, Client(cluster) as client:
-        by_dask = build_features_partitioned(book / "loans", toy_macro(), out / "dask",
-                                             backend="dask", client=client, **options)
+    by_pandas = build_features_partitioned(
+        book / "loans", toy_macro(), out / "pandas", backend="pandas", batch_rows=1000, **options
+    )
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+            memory_limit="1GB",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        by_dask = build_features_partitioned(
+            book / "loans", toy_macro(), out / "dask", backend="dask", client=client, **options
+        )
     return by_pandas, by_dask
 
 
 def test_context_from_one_pass_equals_whole_table(book, in_memory):
     context, _, _ = in_memory
-    partitioned = partitioned_context(book / "loans", toy_macro(), "toy", batch_rows=700,
-                                      snapshot="2013-06-01")
-    assert partitioned.fico_grade_cutoffs == context.fico_grade_cutoffs     # bit for bit
+    partitioned = partitioned_context(
+        book / "loans", toy_macro(), "toy", batch_rows=700, snapshot="2013-06-01"
+    )
+    assert partitioned.fico_grade_cutoffs == context.fico_grade_cutoffs  # bit for bit
     assert partitioned.params == context.params
     # Without a snapshot given, both take the latest issue or payment month of the whole table.
     loans = pd.read_parquet(book / "loans")
-    assert (partitioned_context(book / "loans", toy_macro(), batch_rows=700).params["snapshot"]
-            == make_context(loans, toy_macro()).params["snapshot"])
+    assert (
+        partitioned_context(book / "loans", toy_macro(), batch_rows=700).params["snapshot"]
+        == make_context(loans, toy_macro()).params["snapshot"]
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -78,13 +93,19 @@ def test_quantile_from_counts_is_numpys(seed):
 def test_pandas_and_dask_equal_the_in_memory_build(built, in_memory):
     _, features, panel = in_memory
     for result in built:
-        assert result.n_loans == 4500 and result.n_panel_rows == len(panel) == features["time"].sum()
+        assert (
+            result.n_loans == 4500 and result.n_panel_rows == len(panel) == features["time"].sum()
+        )
         got_features = pd.read_parquet(result.features_dir)
         got_panel = pd.read_parquet(result.panel_dir)
-        pd.testing.assert_frame_equal(got_features.sort_values("id", ignore_index=True),
-                                      features.sort_values("id", ignore_index=True))
-        pd.testing.assert_frame_equal(got_panel.sort_values(["id", "month_on_book"], ignore_index=True),
-                                      panel.sort_values(["id", "month_on_book"], ignore_index=True))
+        pd.testing.assert_frame_equal(
+            got_features.sort_values("id", ignore_index=True),
+            features.sort_values("id", ignore_index=True),
+        )
+        pd.testing.assert_frame_equal(
+            got_panel.sort_values(["id", "month_on_book"], ignore_index=True),
+            panel.sort_values(["id", "month_on_book"], ignore_index=True),
+        )
     by_pandas, by_dask = built
     assert by_pandas.partitions == 6 and by_dask.partitions == 3
     assert (pd.read_parquet(by_dask.features_dir)["event_type"] == "censored_snapshot").sum() == 1
@@ -96,13 +117,18 @@ def test_rebuild_replaces_outputs(book, tmp_path):
     assert first.partitions == 6 and second.partitions == 3
     assert len(list(second.features_dir.glob("*.parquet"))) == 3
     assert len(list(second.panel_dir.glob("*.parquet"))) == 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["features", "panel"]   # no staging left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["features", "panel"]  # no staging left
 
 
 def test_partitions_arrive_in_canonical_types(book):
     part = next(loan_partitions(book / "loans", batch_rows=100))
     assert len(part) == 100
-    assert part.dtypes.astype(str).tolist() == as_canonical(pd.read_parquet(book / "loans" / "part-00000.parquet")).dtypes.astype(str).tolist()
+    assert (
+        part.dtypes.astype(str).tolist()
+        == as_canonical(pd.read_parquet(book / "loans" / "part-00000.parquet"))
+        .dtypes.astype(str)
+        .tolist()
+    )
     with pytest.raises(ValueError, match="column 'term' cannot be read as int64"):
         as_canonical(pd.DataFrame({"term": ["thirty-six"]}))
 

@@ -1,17 +1,21 @@
 """The data layer on the real mirror and on written fixtures: counts, formats, validation."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from overdue.data.fred import national_panel, read_fred_series, to_monthly
-from overdue.data.lendingclub import (parse_percent, parse_term, read_loans_csv, read_rda,
-                                      write_lendingclub_csv)
-from overdue.errors import DataError
-
 from conftest import FIXTURES
+from overdue.data.fred import national_panel, read_fred_series, to_monthly
+from overdue.data.lendingclub import (
+    parse_percent,
+    parse_term,
+    read_loans_csv,
+    read_rda,
+    write_lendingclub_csv,
+)
+from overdue.errors import DataError
 
 
 def test_real_loans_match_the_published_counts(real_loans):
@@ -31,7 +35,7 @@ def test_real_loans_match_the_published_counts(real_loans):
 
 def test_real_loans_are_typed_as_the_canonical_table(real_loans):
     assert set(real_loans["term"].unique()) == {36, 60}
-    assert real_loans["int_rate"].between(0.05, 0.25).all()          # fractions, not percents
+    assert real_loans["int_rate"].between(0.05, 0.25).all()  # fractions, not percents
     assert real_loans["issue_d"].dt.day.eq(1).all()
     for private in ["desc", "title", "emp_title", "url", "member_id", "zip_code"]:
         assert private not in real_loans.columns
@@ -42,8 +46,13 @@ def test_every_loan_has_state_unemployment_at_issue(real_loans, real_macro):
     joined = keys.merge(real_macro[["addr_state", "month", "state_unemp"]], how="left")
     assert len(joined) == len(real_loans)
     assert joined["state_unemp"].notna().all()
-    ca_jan_2010 = real_macro.loc[(real_macro.addr_state == "CA") & (real_macro.month == pd.Timestamp("2010-01-01")), "state_unemp"]
-    assert ca_jan_2010.item() == pytest.approx(12.3, abs=0.3)   # California's peak of the Great Recession
+    ca_jan_2010 = real_macro.loc[
+        (real_macro.addr_state == "CA") & (real_macro.month == pd.Timestamp("2010-01-01")),
+        "state_unemp",
+    ]
+    assert ca_jan_2010.item() == pytest.approx(
+        12.3, abs=0.3
+    )  # California's peak of the Great Recession
 
 
 def test_export_csv_loads_to_the_same_values_as_the_rda(real_loans):
@@ -56,7 +65,9 @@ def test_export_csv_loads_to_the_same_values_as_the_rda(real_loans):
 
 
 def test_export_quirks_parse():
-    assert parse_percent(pd.Series(["10.65%", "83.7%", "0.5"])).tolist() == pytest.approx([0.1065, 0.837, 0.5])
+    assert parse_percent(pd.Series(["10.65%", "83.7%", "0.5"])).tolist() == pytest.approx(
+        [0.1065, 0.837, 0.5]
+    )
     assert parse_term(pd.Series([" 36 months", " 60 months"])).tolist() == [36, 60]
 
 
@@ -65,10 +76,14 @@ def test_gzipped_export_reads_the_same(tmp_path):
 
     packed = tmp_path / "export.csv.gz"
     packed.write_bytes(gzip.compress((FIXTURES / "lendingclub_export.csv").read_bytes()))
-    pd.testing.assert_frame_equal(read_loans_csv(packed), read_loans_csv(FIXTURES / "lendingclub_export.csv"))
+    pd.testing.assert_frame_equal(
+        read_loans_csv(packed), read_loans_csv(FIXTURES / "lendingclub_export.csv")
+    )
 
 
-@pytest.mark.parametrize("header", ['"Date","CAUR"', "date,value", "observation_date,UNRATE", "DATE,UNRATE"])
+@pytest.mark.parametrize(
+    "header", ['"Date","CAUR"', "date,value", "observation_date,UNRATE", "DATE,UNRATE"]
+)
 def test_each_fred_header_variant_loads(tmp_path, header):
     missing = "." if header.startswith("DATE") else ""
     path = tmp_path / "series.csv"
@@ -79,7 +94,10 @@ def test_each_fred_header_variant_loads(tmp_path, header):
 
 
 def test_daily_series_become_monthly_means_and_quarterly_repeat():
-    daily = pd.Series([1.0, np.nan, 3.0, 10.0], index=pd.to_datetime(["2010-01-04", "2010-01-05", "2010-01-06", "2010-02-01"]))
+    daily = pd.Series(
+        [1.0, np.nan, 3.0, 10.0],
+        index=pd.to_datetime(["2010-01-04", "2010-01-05", "2010-01-06", "2010-02-01"]),
+    )
     assert to_monthly(daily).tolist() == [2.0, 10.0]
     quarterly = pd.Series([100.0, 110.0], index=pd.to_datetime(["2010-01-01", "2010-04-01"]))
     assert to_monthly(quarterly).tolist() == [100.0] * 3 + [110.0] * 3
@@ -102,21 +120,32 @@ def _export_with(tmp_path, change):
 
 
 def test_fico_out_of_range_names_file_column_and_value(tmp_path):
-    path = _export_with(tmp_path, lambda f: f.assign(fico_range_low=f.fico_range_low.where(f.index != 3, 9999)))
+    path = _export_with(
+        tmp_path, lambda f: f.assign(fico_range_low=f.fico_range_low.where(f.index != 3, 9999))
+    )
     with pytest.raises(DataError, match=r"bad\.csv: column 'fico_range_low'.*1 row; e\.g\. 9999"):
         read_loans_csv(path)
 
 
 def test_missing_loan_status_is_named(tmp_path):
     path = tmp_path / "nostatus.csv"
-    frame = pd.read_csv(FIXTURES / "lendingclub_export.csv", skiprows=1, dtype=str).drop(columns="loan_status")
+    frame = pd.read_csv(FIXTURES / "lendingclub_export.csv", skiprows=1, dtype=str).drop(
+        columns="loan_status"
+    )
     frame.to_csv(path, index=False)
-    with pytest.raises(DataError, match="nostatus.csv: column 'loan_status': required column missing"):
+    with pytest.raises(
+        DataError, match="nostatus.csv: column 'loan_status': required column missing"
+    ):
         read_loans_csv(path)
 
 
 def test_last_payment_before_issue_is_caught(tmp_path):
-    path = _export_with(tmp_path, lambda f: f.assign(last_pymnt_d=f.last_pymnt_d.where(f.index != 0, pd.Timestamp("2001-01-01"))))
+    path = _export_with(
+        tmp_path,
+        lambda f: f.assign(
+            last_pymnt_d=f.last_pymnt_d.where(f.index != 0, pd.Timestamp("2001-01-01"))
+        ),
+    )
     with pytest.raises(DataError, match="last_pymnt_d'.*before issue"):
         read_loans_csv(path)
 

@@ -1,5 +1,6 @@
 """Tests of overdue.models.descriptive: Wilson intervals against R's prop.test and statsmodels,
 default rates by group, and vintage curves against a brute-force count."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,10 +40,13 @@ def test_wilson_rejects_impossible_counts():
 
 
 def test_default_rates_by_group_keeps_missing_groups():
-    loans = pd.DataFrame({
-        "purpose_group": ["refinancing"] * 6 + ["business"] * 3 + [None],
-        "term": [36, 36, 60, 36, 60, 36, 36, 60, 60, 36],
-        "defaulted": [0, 1, 0, 0, 1, 0, 1, 1, 0, 1]})
+    loans = pd.DataFrame(
+        {
+            "purpose_group": ["refinancing"] * 6 + ["business"] * 3 + [None],
+            "term": [36, 36, 60, 36, 60, 36, 36, 60, 60, 36],
+            "defaulted": [0, 1, 0, 0, 1, 0, 1, 1, 0, 1],
+        }
+    )
     rates = descriptive.default_rates(loans, "purpose_group")
     assert rates["n"].sum() == 10  # the loan without a purpose is its own group
     assert rates.loc["refinancing", ["n", "events"]].tolist() == [6, 2]
@@ -56,11 +60,18 @@ def test_default_rates_by_group_keeps_missing_groups():
     assert overall.loc["all", ["n", "events"]].tolist() == [10, 5]
 
 
-@pytest.mark.parametrize("frame, by, message", [
-    (pd.DataFrame({"grade": ["A"], "defaulted": [2]}), "grade", "'defaulted' must be 0/1"),
-    (pd.DataFrame({"grade": ["A"], "defaulted": [1]}), "sub_grade", "column 'sub_grade' not found"),
-    (pd.DataFrame({"grade": ["A"], "defaulted": [np.nan]}), "grade", "1 missing"),
-])
+@pytest.mark.parametrize(
+    "frame, by, message",
+    [
+        (pd.DataFrame({"grade": ["A"], "defaulted": [2]}), "grade", "'defaulted' must be 0/1"),
+        (
+            pd.DataFrame({"grade": ["A"], "defaulted": [1]}),
+            "sub_grade",
+            "column 'sub_grade' not found",
+        ),
+        (pd.DataFrame({"grade": ["A"], "defaulted": [np.nan]}), "grade", "1 missing"),
+    ],
+)
 def test_default_rates_bad_input(frame, by, message):
     with pytest.raises(ValueError, match=message):
         descriptive.default_rates(frame, by)
@@ -89,16 +100,24 @@ def open_book() -> pd.DataFrame:
     default_month = rng.integers(1, 40, n)
     prepay_month = rng.integers(1, 60, n)
     defaulted = (default_month < prepay_month) & (default_month <= np.minimum(age, 36))
-    time = np.where(defaulted, default_month,
-                    np.minimum.reduce([prepay_month, age, np.full(n, 36)]))
-    return pd.DataFrame({"issue_d": issue, "issue_year": issue.year, "time": time,
-                         "defaulted": defaulted.astype(int)})
+    time = np.where(
+        defaulted, default_month, np.minimum.reduce([prepay_month, age, np.full(n, 36)])
+    )
+    return pd.DataFrame(
+        {
+            "issue_d": issue,
+            "issue_year": issue.year,
+            "time": time,
+            "defaulted": defaulted.astype(int),
+        }
+    )
 
 
 def test_vintage_curves_match_brute_force_count(open_book):
     snapshot = pd.Timestamp("2013-06-01")
     curves = descriptive.vintage_curves(open_book, snapshot=snapshot).set_index(
-        ["issue_year", "month_on_book"])
+        ["issue_year", "month_on_book"]
+    )
     for vintage, month in [(2010, 1), (2010, 12), (2010, 36), (2011, 20), (2012, 5), (2012, 17)]:
         observed, defaults = brute_force_curve(open_book, snapshot, vintage, month)
         row = curves.loc[(vintage, month)]
@@ -110,9 +129,14 @@ def test_vintage_curves_match_brute_force_count(open_book):
 
 
 def test_vintage_denominator_ignores_outcomes_when_every_loan_has_ended():
-    loans = pd.DataFrame({
-        "issue_year": [2009] * 5, "issue_d": pd.to_datetime(["2009-03-01"] * 5),
-        "time": [2, 10, 36, 4, 36], "defaulted": [1, 1, 0, 0, 0]})  # the 4-month loan prepaid
+    loans = pd.DataFrame(
+        {
+            "issue_year": [2009] * 5,
+            "issue_d": pd.to_datetime(["2009-03-01"] * 5),
+            "time": [2, 10, 36, 4, 36],
+            "defaulted": [1, 1, 0, 0, 0],
+        }
+    )  # the 4-month loan prepaid
     curves = descriptive.vintage_curves(loans).set_index("month_on_book")
     assert (curves["n_observed"] == 5).all()  # prepaid loans stay in the denominator
     assert curves.loc[[1, 2, 9, 10, 36], "cum_default_share"].tolist() == [0, 0.2, 0.2, 0.4, 0.4]

@@ -3,6 +3,7 @@
 An example that needs data the test machine may not have says ``# doctest: +SKIP``; everything
 else runs here (numpy's and pandas' reprs are those of the pinned versions).
 """
+
 from __future__ import annotations
 
 import doctest
@@ -36,6 +37,9 @@ def test_docstring_examples_run(name):
 
 
 def test_the_package_has_examples_to_run():
-    attempted = sum(len([e for e in test.examples if not e.options.get(doctest.SKIP)])
-                    for name in MODULES for test in examples_in(importlib.import_module(name)))
+    attempted = sum(
+        len([e for e in test.examples if not e.options.get(doctest.SKIP)])
+        for name in MODULES
+        for test in examples_in(importlib.import_module(name))
+    )
     assert attempted > 200

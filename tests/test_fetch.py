@@ -1,4 +1,5 @@
 """`overdue fetch`: downloads over HTTP from a local server, copies from a mirror, verifies sums."""
+
 from __future__ import annotations
 
 import http.server
@@ -30,7 +31,11 @@ class _MirrorServer:
                     path = outer.root / "lendingclub" / url.path[4:]
                 else:
                     series = parse_qs(url.query)["id"][0]
-                    kind = "state" if len(series) == 4 and series.endswith("UR") and series != "UNRATE" else "national"
+                    kind = (
+                        "state"
+                        if len(series) == 4 and series.endswith("UR") and series != "UNRATE"
+                        else "national"
+                    )
                     path = outer.root / "fred" / kind / f"{series}.csv"
                 if not path.is_file():
                     self.send_error(404)
@@ -49,13 +54,16 @@ class _MirrorServer:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def urls(self):
-        return {"lendingclub_url": self.base + "/lc/{name}", "fred_url": self.base + "/fred?id={series}"}
+        return {
+            "lendingclub_url": self.base + "/lc/{name}",
+            "fred_url": self.base + "/fred?id={series}",
+        }
 
 
 @pytest.fixture
 def served_copy(mirror, tmp_path):
     root = tmp_path / "served"
-    shutil.copytree(mirror, root)   # the mirror is read-only; the server gets its own copy
+    shutil.copytree(mirror, root)  # the mirror is read-only; the server gets its own copy
     server = _MirrorServer(root)
     yield server
     server.httpd.shutdown()
@@ -67,7 +75,9 @@ def test_http_fetch_downloads_everything_and_verifies(served_copy, tmp_path):
     assert len(sums) == 65 and len(served_copy.requests) == 65
     for name, expected in LENDINGCLUB_SHA256.items():
         assert sha256_of(raw / "lendingclub" / name) == expected
-    assert (raw / "fred" / "state" / "CAUR.csv").read_bytes() == (served_copy.root / "fred/state/CAUR.csv").read_bytes()
+    assert (raw / "fred" / "state" / "CAUR.csv").read_bytes() == (
+        served_copy.root / "fred/state/CAUR.csv"
+    ).read_bytes()
     assert read_checksums(raw) == sums
     # Present and verified: a second fetch asks the server for nothing.
     fetch(raw, mirror="", **served_copy.urls())
@@ -81,7 +91,10 @@ def test_checksum_mismatch_fails_and_keeps_nothing(served_copy, tmp_path):
     with pytest.raises(FetchError) as caught:
         fetch(raw, mirror="", **served_copy.urls())
     message = str(caught.value)
-    assert "LendingClubData_2009.rda" in message and LENDINGCLUB_SHA256["LendingClubData_2009.rda"] in message
+    assert (
+        "LendingClubData_2009.rda" in message
+        and LENDINGCLUB_SHA256["LendingClubData_2009.rda"] in message
+    )
     assert sha256_of(bad) in message
     assert not (raw / "lendingclub" / "LendingClubData_2009.rda").exists()
     assert not list(raw.rglob("*.tmp"))
@@ -91,8 +104,16 @@ def test_fetch_from_mirror_via_cli_then_build(mirror, tmp_path, capsys):
     raw, out = tmp_path / "raw", tmp_path / "processed"
     assert main(["fetch", "--from", str(mirror), "--raw", str(raw)]) == 0
     assert main(["build", "--raw", str(raw), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.glob("*.parquet")) == ["features.parquet", "loans.parquet", "macro.parquet", "panel.parquet"]
-    assert read_checksums(raw)["lendingclub/LendingClubData_2011.rda"] == LENDINGCLUB_SHA256["LendingClubData_2011.rda"]
+    assert sorted(p.name for p in out.glob("*.parquet")) == [
+        "features.parquet",
+        "loans.parquet",
+        "macro.parquet",
+        "panel.parquet",
+    ]
+    assert (
+        read_checksums(raw)["lendingclub/LendingClubData_2011.rda"]
+        == LENDINGCLUB_SHA256["LendingClubData_2011.rda"]
+    )
 
 
 def test_missing_file_in_mirror_is_named(tmp_path):

@@ -6,6 +6,7 @@ unemployment path by calendar month (so loan age and calendar time differ), a lo
 with probability ``h`` where ``cloglog(h) = alpha(month_on_book) + B_X x + B_U unemp_c(t)``,
 ``unemp_c`` the state's rate in the previous calendar month minus 7 points.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +28,9 @@ def simulate_panel(n_loans=3000, seed=0):
     states = ["CA", "NV", "TX"]
     # A recession hump around early 2010 whose height differs by state, plus noise.
     unemployment = {
-        state: 4.5 + level + height * np.exp(-0.5 * ((months - 38) / 12.0) ** 2)
+        state: 4.5
+        + level
+        + height * np.exp(-0.5 * ((months - 38) / 12.0) ** 2)
         + rng.normal(0, 0.15, len(months))
         for state, level, height in zip(states, [0.5, 0.0, 0.3], [6.0, 9.0, 3.5])
     }
@@ -48,8 +51,9 @@ def simulate_panel(n_loans=3000, seed=0):
             rows.append((f"L{loan:05d}", month, state[loan], x[loan], unemp_c, int(default)))
             if default:
                 break
-    return pd.DataFrame(rows, columns=["id", "month_on_book", "addr_state", "x", "unemp_c",
-                                       "event_default"])
+    return pd.DataFrame(
+        rows, columns=["id", "month_on_book", "addr_state", "x", "unemp_c", "event_default"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +79,11 @@ def test_recovers_true_coefficients_with_loan_clustered_errors(panel, monthly_fi
     truth = ALPHA[1:] - ALPHA[0]
     covered = (table["ci_lower"] < truth) & (truth < table["ci_upper"])
     assert covered.mean() >= 0.85, table.assign(truth=truth)
-    assert fit.summary.loc["Intercept", "ci_lower"] < ALPHA[0] < fit.summary.loc["Intercept",
-                                                                                "ci_upper"]
+    assert (
+        fit.summary.loc["Intercept", "ci_lower"]
+        < ALPHA[0]
+        < fit.summary.loc["Intercept", "ci_upper"]
+    )
     hazard = fit.extra["baseline_hazard"]
     assert hazard.index.tolist() == list(range(1, TERM + 1))
     np.testing.assert_allclose(hazard.loc[13:].mean(), -np.expm1(-np.exp(ALPHA[-1])), rtol=0.15)
@@ -84,9 +91,16 @@ def test_recovers_true_coefficients_with_loan_clustered_errors(panel, monthly_fi
 
 def test_bands_keep_few_columns_and_still_recover_the_truth(panel):
     fit = fit_discrete_hazard(panel, "x + unemp_c", baseline_form="bands", band_months=6)
-    assert fit.summary.index.tolist() == ["Intercept", "baseline[7-12]", "baseline[13-18]",
-                                          "baseline[19-24]", "baseline[25-30]",
-                                          "baseline[31-36]", "x", "unemp_c"]
+    assert fit.summary.index.tolist() == [
+        "Intercept",
+        "baseline[7-12]",
+        "baseline[13-18]",
+        "baseline[19-24]",
+        "baseline[25-30]",
+        "baseline[31-36]",
+        "x",
+        "unemp_c",
+    ]
     for term, truth in {"x": B_X, "unemp_c": B_U}.items():
         assert fit.summary.loc[term, "ci_lower"] < truth < fit.summary.loc[term, "ci_upper"]
 
@@ -108,7 +122,11 @@ def test_cloglog_agrees_with_cox_on_grouped_times(panel, monthly_fit):
     counting = panel.assign(start=panel["month_on_book"] - 1)
     cox = CoxTimeVaryingFitter().fit(
         counting[["id", "start", "month_on_book", "event_default", "x", "unemp_c"]],
-        id_col="id", start_col="start", stop_col="month_on_book", event_col="event_default")
+        id_col="id",
+        start_col="start",
+        stop_col="month_on_book",
+        event_col="event_default",
+    )
     for term in ("x", "unemp_c"):
         difference = monthly_fit.params[term] - cox.params_[term]
         assert abs(difference) < 0.1 * monthly_fit.summary.loc[term, "se"], (term, difference)
@@ -119,16 +137,20 @@ def test_equals_statsmodels_glm_on_the_panel(panel):
     """Same model written out by hand for statsmodels: bands of 6 months as a plain column."""
     start = (panel["month_on_book"] - 1) // 6 * 6 + 1
     bands = panel.assign(band=start.astype(str) + "-" + (start + 5).astype(str))
-    reference = smf.glm("event_default ~ C(band, levels=LEVELS) + x + unemp_c", bands,
-                        family=sm.families.Binomial(sm.families.links.CLogLog()),
-                        eval_env={"LEVELS": baseline_levels(TERM, "bands", 6)}).fit(
-        tol=1e-13, cov_type="cluster", cov_kwds={"groups": pd.factorize(panel["id"])[0]})
+    reference = smf.glm(
+        "event_default ~ C(band, levels=LEVELS) + x + unemp_c",
+        bands,
+        family=sm.families.Binomial(sm.families.links.CLogLog()),
+        eval_env={"LEVELS": baseline_levels(TERM, "bands", 6)},
+    ).fit(tol=1e-13, cov_type="cluster", cov_kwds={"groups": pd.factorize(panel["id"])[0]})
     fit = fit_discrete_hazard(panel, "x + unemp_c", baseline_form="bands", band_months=6)
-    names = {term: f"baseline[{term.split('[T.')[1]}" for term in reference.params.index
-             if "[T." in term}
+    names = {
+        term: f"baseline[{term.split('[T.')[1]}"
+        for term in reference.params.index
+        if "[T." in term
+    }
     np.testing.assert_allclose(fit.params, reference.params.rename(names), rtol=0, atol=1e-8)
-    np.testing.assert_allclose(fit.summary["se"], reference.bse.rename(names), rtol=0,
-                               atol=1e-8)
+    np.testing.assert_allclose(fit.summary["se"], reference.bse.rename(names), rtol=0, atol=1e-8)
 
 
 def sparse_late_band_panel(n_loans=1500, seed=21):
@@ -149,10 +171,12 @@ def sparse_late_band_panel(n_loans=1500, seed=21):
                 break
     panel = pd.DataFrame(rows, columns=["id", "month_on_book", "fico", "dti", "event_default"])
     survivors = panel.loc[(panel["month_on_book"] == 24) & (panel["event_default"] == 0), "id"]
-    late = [(loan, month, fico[loan], dti[loan], int(month == last))
-            for number, loan in enumerate(survivors.iloc[:8])
-            for last in [25 if number < 5 else 28]
-            for month in range(25, last + 1)]
+    late = [
+        (loan, month, fico[loan], dti[loan], int(month == last))
+        for number, loan in enumerate(survivors.iloc[:8])
+        for last in [25 if number < 5 else 28]
+        for month in range(25, last + 1)
+    ]
     return pd.concat([panel, pd.DataFrame(late, columns=panel.columns)], ignore_index=True)
 
 
@@ -164,11 +188,14 @@ def test_a_sparse_late_band_full_of_defaults_converges_to_statsmodels():
     late = panel[panel["month_on_book"] > 24]
     assert (len(late), late["event_default"].sum()) == (17, 8)
     band = ((panel["month_on_book"] - 1) // 12).astype(str)
-    reference = smf.glm("event_default ~ band + fico + dti", panel.assign(band=band),
-                        family=sm.families.Binomial(sm.families.links.CLogLog())).fit(
-        tol=1e-13, cov_type="cluster", cov_kwds={"groups": pd.factorize(panel["id"])[0]})
-    reference_params = reference.params.set_axis(["Intercept", "baseline[13-24]",
-                                                  "baseline[25-28]", "fico", "dti"])
+    reference = smf.glm(
+        "event_default ~ band + fico + dti",
+        panel.assign(band=band),
+        family=sm.families.Binomial(sm.families.links.CLogLog()),
+    ).fit(tol=1e-13, cov_type="cluster", cov_kwds={"groups": pd.factorize(panel["id"])[0]})
+    reference_params = reference.params.set_axis(
+        ["Intercept", "baseline[13-24]", "baseline[25-28]", "fico", "dti"]
+    )
 
     fit = fit_discrete_hazard(panel, "fico + dti", baseline_form="bands", band_months=12)
     assert fit.ok and fit.step_halvings == 0
@@ -178,8 +205,9 @@ def test_a_sparse_late_band_full_of_defaults_converges_to_statsmodels():
 
     share = panel["event_default"].mean()
     event_share_start = [np.log(-np.log1p(-share)), 0.0, 0.0, 0.0, 0.0]
-    rescued = fit_discrete_hazard(panel, "fico + dti", baseline_form="bands", band_months=12,
-                                  start_params=event_share_start)
+    rescued = fit_discrete_hazard(
+        panel, "fico + dti", baseline_form="bands", band_months=12, start_params=event_share_start
+    )
     assert rescued.ok and rescued.step_halvings >= 3
     np.testing.assert_allclose(rescued.params, reference_params, rtol=0, atol=1e-8)
 
@@ -188,12 +216,12 @@ def test_partitioned_parquet_panel_gives_the_in_memory_fit(panel, tmp_path):
     for number, loans in enumerate(np.array_split(panel["id"].unique(), 4)):
         panel[panel["id"].isin(loans)].to_parquet(tmp_path / f"part-{number}.parquet")
     in_memory = fit_discrete_hazard(panel, "x + unemp_c", link="logit", baseline_form="bands")
-    streamed = fit_discrete_hazard(tmp_path, "x + unemp_c", link="logit", baseline_form="bands",
-                                   batch_rows=20_000)
+    streamed = fit_discrete_hazard(
+        tmp_path, "x + unemp_c", link="logit", baseline_form="bands", batch_rows=20_000
+    )
     assert streamed.model == in_memory.model == "hazard_logit"
     np.testing.assert_allclose(streamed.params, in_memory.params, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(streamed.summary["se"], in_memory.summary["se"], rtol=0,
-                               atol=1e-10)
+    np.testing.assert_allclose(streamed.summary["se"], in_memory.summary["se"], rtol=0, atol=1e-10)
     assert streamed.n_clusters == panel["id"].nunique()
 
 

@@ -4,6 +4,7 @@ statsmodels is fitted with ``tol=1e-13``: its default stops on an absolute devia
 1e-8, which for the cloglog link leaves its own estimates ~1e-7 from the maximum, too loose to
 hold anything to 1e-8.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -31,14 +32,20 @@ def inverse_link(eta, link):
 def simulate(n=5000, link="logit", seed=0, n_clusters=600):
     """Rows with clustered ids, two numeric covariates and a 4-level grade."""
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "x1": rng.normal(size=n),
-        "x2": rng.uniform(-1, 1, size=n),
-        "grade": rng.choice(GRADES, size=n, p=[0.3, 0.3, 0.25, 0.15]),
-        "loan": [f"L{i:04d}" for i in rng.integers(0, n_clusters, size=n)],
-    })
-    eta = (-2.0 + 0.5 * frame["x1"] - 0.7 * frame["x2"]
-           + frame["grade"].map({"A": 0.0, "B": 0.4, "C": 0.8, "D": 1.2}))
+    frame = pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.uniform(-1, 1, size=n),
+            "grade": rng.choice(GRADES, size=n, p=[0.3, 0.3, 0.25, 0.15]),
+            "loan": [f"L{i:04d}" for i in rng.integers(0, n_clusters, size=n)],
+        }
+    )
+    eta = (
+        -2.0
+        + 0.5 * frame["x1"]
+        - 0.7 * frame["x2"]
+        + frame["grade"].map({"A": 0.0, "B": 0.4, "C": 0.8, "D": 1.2})
+    )
     frame["y"] = (rng.random(n) < inverse_link(eta, link)).astype(int)
     return frame
 
@@ -48,8 +55,9 @@ def statsmodels_fit(frame, link, cluster=None, formula=FORMULA):
     model = smf.glm(formula, frame, family=sm.families.Binomial(links[link]))
     if cluster is None:
         return model.fit(tol=1e-13)
-    return model.fit(tol=1e-13, cov_type="cluster",
-                     cov_kwds={"groups": pd.factorize(frame[cluster])[0]})
+    return model.fit(
+        tol=1e-13, cov_type="cluster", cov_kwds={"groups": pd.factorize(frame[cluster])[0]}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +81,15 @@ def test_matches_statsmodels_from_partitioned_parquet(parquet_folders, link):
     assert len(list(as_partitions(folder, batch_rows=400).iter())) >= 10
     for cluster in (None, "loan"):
         reference = statsmodels_fit(frame, link, cluster)
-        fit = fit_glm_irls(folder, RHS, outcome="y", link=link, cluster=cluster,
-                           categories={"grade": GRADES}, batch_rows=400)
+        fit = fit_glm_irls(
+            folder,
+            RHS,
+            outcome="y",
+            link=link,
+            cluster=cluster,
+            categories={"grade": GRADES},
+            batch_rows=400,
+        )
         assert fit.converged and fit.ok
         assert fit.summary.index.tolist() == reference.params.index.tolist()
         np.testing.assert_allclose(fit.params, reference.params, rtol=0, atol=TOL)
@@ -92,28 +107,46 @@ def test_every_source_gives_the_same_fit():
     import dask.dataframe as dd
 
     frame = simulate(n=3000, link="cloglog", seed=4)
-    chunks = [frame.iloc[i:i + 700] for i in range(0, len(frame), 700)]
+    chunks = [frame.iloc[i : i + 700] for i in range(0, len(frame), 700)]
     sources = {
         "frame": frame,
         "list": chunks,
         "callable": lambda: (chunk for chunk in chunks),
         "dask": dd.from_pandas(frame, npartitions=4),
     }
-    fits = {name: fit_glm_irls(source, RHS, outcome="y", link="cloglog", cluster="loan",
-                               categories={"grade": GRADES}) for name, source in sources.items()}
+    fits = {
+        name: fit_glm_irls(
+            source, RHS, outcome="y", link="cloglog", cluster="loan", categories={"grade": GRADES}
+        )
+        for name, source in sources.items()
+    }
     for name, fit in fits.items():
-        np.testing.assert_allclose(fit.params, fits["frame"].params, rtol=0, atol=1e-10,
-                                   err_msg=name)
-        np.testing.assert_allclose(fit.summary["se"], fits["frame"].summary["se"], rtol=0,
-                                   atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(
+            fit.params, fits["frame"].params, rtol=0, atol=1e-10, err_msg=name
+        )
+        np.testing.assert_allclose(
+            fit.summary["se"], fits["frame"].summary["se"], rtol=0, atol=1e-10, err_msg=name
+        )
 
 
 def test_recovers_known_coefficients_within_their_intervals():
     frame = simulate(n=20000, link="logit", seed=5, n_clusters=4000)
-    truth = {"Intercept": -2.0, "C(grade)[T.B]": 0.4, "C(grade)[T.C]": 0.8,
-             "C(grade)[T.D]": 1.2, "x1": 0.5, "x2": -0.7}
-    fit = fit_glm_irls([frame.iloc[:9000], frame.iloc[9000:]], RHS, outcome="y", link="logit",
-                       cluster="loan", categories={"grade": GRADES})
+    truth = {
+        "Intercept": -2.0,
+        "C(grade)[T.B]": 0.4,
+        "C(grade)[T.C]": 0.8,
+        "C(grade)[T.D]": 1.2,
+        "x1": 0.5,
+        "x2": -0.7,
+    }
+    fit = fit_glm_irls(
+        [frame.iloc[:9000], frame.iloc[9000:]],
+        RHS,
+        outcome="y",
+        link="logit",
+        cluster="loan",
+        categories={"grade": GRADES},
+    )
     table = fit.summary.loc[list(truth)]
     inside = (table["ci_lower"] < pd.Series(truth)) & (pd.Series(truth) < table["ci_upper"])
     assert inside.all(), table
@@ -123,7 +156,7 @@ def test_levels_missing_from_the_first_partition():
     """Sorted data: the first partition holds only grade A; declared or scanned, the design
     still has every level, and the fit equals the in-memory one."""
     frame = simulate(n=3000, seed=6).sort_values("grade", ignore_index=True)
-    chunks = [frame.iloc[i:i + 500] for i in range(0, len(frame), 500)]
+    chunks = [frame.iloc[i : i + 500] for i in range(0, len(frame), 500)]
     assert chunks[0]["grade"].nunique() == 1
     reference = statsmodels_fit(frame, "logit")
     declared = fit_glm_irls(chunks, RHS, outcome="y", categories={"grade": GRADES})
@@ -160,7 +193,7 @@ def test_holds_at_most_two_partitions_at_once():
             # Partition i is being built; i - 1 may still be referenced by the loop, older
             # ones must be gone (a fitter that concatenated or cached them would keep them).
             assert sum(ref() is not None for ref in alive[:-1]) == 0
-            chunk = frame.iloc[start:start + 500].copy()
+            chunk = frame.iloc[start : start + 500].copy()
             alive.append(weakref.ref(chunk))
             yield chunk
 
@@ -208,8 +241,9 @@ def test_a_hopeless_fit_reports_instead_of_raising():
     # Every row at a cumulative hazard of exp(700): the deviance and X'Wz overflow at the start.
     overflowing = [1e4, 0.0, 0.0, 0.0, 0.0, 0.0]
     for cluster in (None, "loan"):
-        fit = fit_glm_irls(frame, RHS, outcome="y", link="cloglog", start_params=overflowing,
-                           cluster=cluster)
+        fit = fit_glm_irls(
+            frame, RHS, outcome="y", link="cloglog", start_params=overflowing, cluster=cluster
+        )
         assert not fit.converged and fit.extra["passes"] == 1
         assert fit.warnings[0].startswith("the fit breaks down numerically at start_params")
         assert fit.params.tolist() == overflowing and fit.summary["se"].isna().all()
@@ -219,8 +253,9 @@ def test_a_hopeless_fit_reports_instead_of_raising():
     deep_left_tail = [-120.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     fit = fit_glm_irls(frame, RHS, outcome="y", link="cloglog", start_params=deep_left_tail)
     assert not fit.converged and fit.step_halvings == 10
-    assert fit.warnings[0].startswith("IRLS stopped at iteration 1: its step still raised the "
-                                      "deviance")
+    assert fit.warnings[0].startswith(
+        "IRLS stopped at iteration 1: its step still raised the deviance"
+    )
     assert "the estimates are start_params" in fit.warnings[0]
     assert fit.params.tolist() == deep_left_tail
     assert fit.extra["deviance"] == pytest.approx(2 * 120 * frame["y"].sum(), rel=1e-6)
@@ -233,7 +268,9 @@ def test_bad_input_names_the_column():
     with pytest.raises(ValueError, match="'x1'.*missing"):
         fit_glm_irls(frame.assign(x1=frame["x1"].where(frame.index != 7)), RHS, outcome="y")
     with pytest.raises(ValueError, match="'x1' has 1 infinite"):
-        fit_glm_irls(frame.assign(x1=frame["x1"].where(frame.index != 7, np.inf)), RHS, outcome="y")
+        fit_glm_irls(
+            frame.assign(x1=frame["x1"].where(frame.index != 7, np.inf)), RHS, outcome="y"
+        )
     with pytest.raises(ValueError, match="'grade'.*outside the declared"):
         fit_glm_irls(frame, RHS, outcome="y", categories={"grade": ["A", "B", "C"]})
     with pytest.raises(ValueError, match=r"C\(grade\)\[T.E\].*zero in every row"):

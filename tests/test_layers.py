@@ -5,6 +5,7 @@ its own layer or a lower one only, at module level or inside a function alike.
 ``import`` and ``from … import`` of every module under ``src/`` with :mod:`ast` (relative imports
 resolved) and names each import against the direction.
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("features", ("features",)),
     ("models", ("models",)),
     ("plots", ("plots",)),
-    ("above the layers", ("build", "synthetic", "study")),   # chain several layers
+    ("above the layers", ("build", "synthetic", "study")),  # chain several layers
     ("runner", ("report", "pipeline", "cli")),
 ]
 #: The root ``__init__`` imports nothing itself (its names load lazily) and is exempt as an
@@ -58,8 +59,10 @@ class Violation:
     target_layer: int | None
 
     def __str__(self) -> str:
-        return (f"{self.module} ({_describe(self.module_layer)}) imports {self.target} "
-                f"({_describe(self.target_layer)}) at line {self.line}: `{self.statement}`")
+        return (
+            f"{self.module} ({_describe(self.module_layer)}) imports {self.target} "
+            f"({_describe(self.target_layer)}) at line {self.line}: `{self.statement}`"
+        )
 
 
 def package_modules(src: Path, package: str = PACKAGE) -> dict[str, Path]:
@@ -73,21 +76,23 @@ def package_modules(src: Path, package: str = PACKAGE) -> dict[str, Path]:
     return modules
 
 
-def _imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool,
-              known: set[str]) -> list[str]:
+def _imported(
+    node: ast.Import | ast.ImportFrom, module: str, is_package: bool, known: set[str]
+) -> list[str]:
     """The modules an import statement loads (only those of the package matter to the caller)."""
     if isinstance(node, ast.Import):
         return [alias.name for alias in node.names]
     if node.level:
         # Relative to the module's package: the module itself for an __init__, else its parent.
         anchor = module.split(".") if is_package else module.split(".")[:-1]
-        anchor = anchor[:len(anchor) - (node.level - 1)]
+        anchor = anchor[: len(anchor) - (node.level - 1)]
         base = ".".join(anchor + ([node.module] if node.module else []))
     else:
         base = node.module or ""
     # ``from pkg import name`` loads the sub-module pkg.name when there is one, else pkg.
-    return [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
-            for alias in node.names]
+    return [
+        f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names
+    ]
 
 
 def layer_violations(src: Path, package: str = PACKAGE) -> list[Violation]:
@@ -98,7 +103,7 @@ def layer_violations(src: Path, package: str = PACKAGE) -> list[Violation]:
     violations = []
     for module, path in modules.items():
         if module == package:
-            continue                      # the root __init__ is exempt
+            continue  # the root __init__ is exempt
         own = layer_of(module, package)
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
@@ -106,22 +111,26 @@ def layer_violations(src: Path, package: str = PACKAGE) -> list[Violation]:
                 continue
             for target in _imported(node, module, path.name == "__init__.py", known):
                 if target != package and not target.startswith(package + "."):
-                    continue              # not ours
+                    continue  # not ours
                 theirs = layer_of(target, package)
                 if own is None or theirs is None or theirs > own:
-                    violations.append(Violation(module, node.lineno, ast.unparse(node), target,
-                                                own, theirs))
+                    violations.append(
+                        Violation(module, node.lineno, ast.unparse(node), target, own, theirs)
+                    )
     return violations
 
 
 def unplaced_modules(src: Path, package: str = PACKAGE) -> list[str]:
     """Modules of the package under ``src`` that :data:`LAYERS` does not place."""
-    return [module for module in package_modules(src, package)
-            if module != package and layer_of(module, package) is None]
+    return [
+        module
+        for module in package_modules(src, package)
+        if module != package and layer_of(module, package) is None
+    ]
 
 
 def test_every_module_has_a_layer():
-    assert len(package_modules(SRC)) > 20          # the walk found the package
+    assert len(package_modules(SRC)) > 20  # the walk found the package
     assert unplaced_modules(SRC) == [], "add these modules to LAYERS in tests/test_layers.py"
 
 
@@ -144,8 +153,10 @@ CLEAN_TREE = {
     "data/x.py": "import os\nfrom overdue.errors import OverdueError\nfrom . import z\n",
     "data/z.py": "",
     "features/__init__.py": "from overdue.features import y  # noqa\n",
-    "features/y.py": ("from ..data import x\n\n\ndef late():\n"
-                      "    from overdue.data.z import anything\n    import overdue.features\n"),
+    "features/y.py": (
+        "from ..data import x\n\n\ndef late():\n"
+        "    from overdue.data.z import anything\n    import overdue.features\n"
+    ),
     "study.py": "from overdue.features.y import late\nfrom .data import x\n",
 }
 
@@ -155,21 +166,25 @@ def test_the_checker_passes_a_clean_tree(tmp_path):
 
 
 def test_the_checker_names_each_import_against_the_layers(tmp_path):
-    src = _write(tmp_path, {
-        **CLEAN_TREE,
-        # module level, absolute: data imports features
-        "data/x.py": "import os\nfrom overdue.features import y\n",
-        # inside a function, relative: data imports the study (above the layers)
-        "data/z.py": "def load():\n    from ..study import late\n    return late\n",
-        # a package __init__ importing upward, relative to itself
-        "data/__init__.py": "from .. import pipeline\n",
-        "pipeline.py": "",
-        # a module the table does not place, and an import of one
-        "extra.py": "from overdue.errors import OverdueError\n",
-        "features/y.py": "import overdue.extra\n",
-    })
-    found = {(v.module, v.target, v.module_layer, v.target_layer, v.line)
-             for v in layer_violations(src)}
+    src = _write(
+        tmp_path,
+        {
+            **CLEAN_TREE,
+            # module level, absolute: data imports features
+            "data/x.py": "import os\nfrom overdue.features import y\n",
+            # inside a function, relative: data imports the study (above the layers)
+            "data/z.py": "def load():\n    from ..study import late\n    return late\n",
+            # a package __init__ importing upward, relative to itself
+            "data/__init__.py": "from .. import pipeline\n",
+            "pipeline.py": "",
+            # a module the table does not place, and an import of one
+            "extra.py": "from overdue.errors import OverdueError\n",
+            "features/y.py": "import overdue.extra\n",
+        },
+    )
+    found = {
+        (v.module, v.target, v.module_layer, v.target_layer, v.line) for v in layer_violations(src)
+    }
     assert found == {
         ("overdue.data.x", "overdue.features.y", 1, 2, 2),
         ("overdue.data.z", "overdue.study", 1, 5, 2),
@@ -179,13 +194,22 @@ def test_the_checker_names_each_import_against_the_layers(tmp_path):
     }
     assert unplaced_modules(src) == ["overdue.extra"]
     message = str(next(v for v in layer_violations(src) if v.module == "overdue.data.z"))
-    assert message == ("overdue.data.z (layer 1, data) imports overdue.study "
-                       "(layer 5, above the layers) at line 2: `from ..study import late`")
+    assert message == (
+        "overdue.data.z (layer 1, data) imports overdue.study "
+        "(layer 5, above the layers) at line 2: `from ..study import late`"
+    )
 
 
-@pytest.mark.parametrize("module, layer", [("overdue.errors", 0), ("overdue.paths", 0),
-                                           ("overdue.data.partitions", 1),
-                                           ("overdue.build.partitioned", 5),
-                                           ("overdue.synthetic", 5), ("overdue.cli", 6)])
+@pytest.mark.parametrize(
+    "module, layer",
+    [
+        ("overdue.errors", 0),
+        ("overdue.paths", 0),
+        ("overdue.data.partitions", 1),
+        ("overdue.build.partitioned", 5),
+        ("overdue.synthetic", 5),
+        ("overdue.cli", 6),
+    ],
+)
 def test_layer_table(module, layer):
     assert layer_of(module) == layer

@@ -5,6 +5,7 @@ coefficients, a three-level factor and within-state correlation. Independent imp
 glm with a hand-written cluster sandwich, AMEs, DeLong placements and Hosmer–Lemeshow
 (tests/reference/logit/make_reference.R), plus statsmodels GLM and scipy's Mann–Whitney U.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -27,20 +28,30 @@ logit_fixture = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(logit_fixture)
 
 PURPOSE = "C(purpose_group, Treatment('refinancing'))"
-RHS = (f"fico + dti + log_income + {PURPOSE} + state_unemp + gdp_growth_yoy"
-       " + meets_policy + C(grade)")
+RHS = (
+    f"fico + dti + log_income + {PURPOSE} + state_unemp + gdp_growth_yoy + meets_policy + C(grade)"
+)
 FORMULA = f"defaulted ~ {RHS}"  # for statsmodels
 WITHOUT_CREDIT = f"{PURPOSE} + state_unemp + gdp_growth_yoy + meets_policy + C(grade)"
 R_NAMES = {
-    "(Intercept)": "Intercept", "purpose_groupbusiness": f"{PURPOSE}[T.business]",
-    "purpose_groupconsumption": f"{PURPOSE}[T.consumption]", "gradeB": "C(grade)[T.B]",
+    "(Intercept)": "Intercept",
+    "purpose_groupbusiness": f"{PURPOSE}[T.business]",
+    "purpose_groupconsumption": f"{PURPOSE}[T.consumption]",
+    "gradeB": "C(grade)[T.B]",
     "gradeC": "C(grade)[T.C]",
 }
 # The fixture's true coefficients on the formula's scale (FICO per point, not per SD).
 TRUTH = {
-    "fico": -0.6 / 35, "dti": 0.03, "log_income": -0.4, f"{PURPOSE}[T.business]": 0.8,
-    f"{PURPOSE}[T.consumption]": 0.3, "state_unemp": 0.12, "gdp_growth_yoy": 0.0,
-    "meets_policy": -0.5, "C(grade)[T.B]": 0.25, "C(grade)[T.C]": 0.5,
+    "fico": -0.6 / 35,
+    "dti": 0.03,
+    "log_income": -0.4,
+    f"{PURPOSE}[T.business]": 0.8,
+    f"{PURPOSE}[T.consumption]": 0.3,
+    "state_unemp": 0.12,
+    "gdp_growth_yoy": 0.0,
+    "meets_policy": -0.5,
+    "C(grade)[T.B]": 0.25,
+    "C(grade)[T.C]": 0.5,
 }
 
 
@@ -97,8 +108,9 @@ def test_recovers_true_coefficients_within_robust_ci(clustered_fit):
 
 def test_cluster_robust_se_matches_r_sandwich(clustered_fit):
     reference = r_named(r_table("glm_coef.csv"))
-    np.testing.assert_allclose(clustered_fit.summary.loc[reference.index, "se"],
-                               reference["robust_se"], rtol=1e-5)
+    np.testing.assert_allclose(
+        clustered_fit.summary.loc[reference.index, "se"], reference["robust_se"], rtol=1e-5
+    )
     assert clustered_fit.n_clusters == 40
     assert clustered_fit.cov_type == "cluster"
 
@@ -106,9 +118,11 @@ def test_cluster_robust_se_matches_r_sandwich(clustered_fit):
 def test_cluster_robust_se_matches_statsmodels_glm(loans, clustered_fit):
     groups = pd.factorize(loans["addr_state"])[0]
     glm = smf.glm(FORMULA, loans, family=sm.families.Binomial()).fit(
-        cov_type="cluster", cov_kwds={"groups": groups})
-    np.testing.assert_allclose(clustered_fit.summary["se"], glm.bse[clustered_fit.summary.index],
-                               rtol=1e-6)
+        cov_type="cluster", cov_kwds={"groups": groups}
+    )
+    np.testing.assert_allclose(
+        clustered_fit.summary["se"], glm.bse[clustered_fit.summary.index], rtol=1e-6
+    )
 
 
 def test_within_state_correlation_inflates_state_level_se(fit, clustered_fit):
@@ -130,9 +144,18 @@ def test_cluster_robust_interval_coverage():
             row = logit.fit_logit(sample, RHS, cluster=cluster).summary.loc["state_unemp"]
             covered[kind] += row["ci_lower"] < TRUTH["state_unemp"] < row["ci_upper"]
     coverage = {kind: count / replications for kind, count in covered.items()}
-    (REFERENCE / "coverage.json").write_text(json.dumps(
-        {"replications": replications, "term": "state_unemp", "nominal": 0.95,
-         "coverage": coverage}, indent=2) + "\n")
+    (REFERENCE / "coverage.json").write_text(
+        json.dumps(
+            {
+                "replications": replications,
+                "term": "state_unemp",
+                "nominal": 0.95,
+                "coverage": coverage,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     assert 0.90 <= coverage["cluster"] <= 0.99
     assert coverage["naive"] < coverage["cluster"] - 0.1
 
@@ -156,11 +179,13 @@ def test_ame_matches_numerical_derivative_and_level_contrast(loans, fit):
         down = model.predict(loans.assign(**{column: loans[column] - h}))
         numerical = float(np.mean((up - down) / (2 * h)))
         assert logit.average_marginal_effects(fit).loc[column, "ame"] == pytest.approx(
-            numerical, rel=1e-6)
+            numerical, rel=1e-6
+        )
     business = model.predict(loans.assign(purpose_group="business"))
     refinancing = model.predict(loans.assign(purpose_group="refinancing"))
-    assert logit.average_marginal_effects(fit).loc[f"{PURPOSE}[T.business]", "ame"] == \
-        pytest.approx(float(np.mean(business - refinancing)), rel=1e-10)
+    assert logit.average_marginal_effects(fit).loc[
+        f"{PURPOSE}[T.business]", "ame"
+    ] == pytest.approx(float(np.mean(business - refinancing)), rel=1e-10)
 
 
 def test_ame_agrees_with_statsmodels_for_continuous_and_binary_terms(clustered_fit):
@@ -184,8 +209,9 @@ def test_lr_test_matches_hand_computation(loans, fit):
     assert test.df == 3
     assert test.p == pytest.approx(stats.chi2.sf(statistic, 3), rel=1e-10)
     r_logliks = r_table("subsets.csv").set_index("families")["loglik"]
-    r_statistic = 2 * (r_logliks["credit+macro+purpose+underwriting"]
-                       - r_logliks["macro+purpose+underwriting"])
+    r_statistic = 2 * (
+        r_logliks["credit+macro+purpose+underwriting"] - r_logliks["macro+purpose+underwriting"]
+    )
     assert test.statistic == pytest.approx(r_statistic, rel=1e-8)
 
 
@@ -193,8 +219,7 @@ def test_lr_test_refuses_different_samples_and_non_nested_models(loans, fit):
     other_sample = logit.fit_logit(loans.iloc[:2000], WITHOUT_CREDIT)
     with pytest.raises(ValueError, match="different loans"):
         logit.lr_test(other_sample, fit)
-    non_nested = logit.fit_logit(loans.assign(dti_squared=loans["dti"] ** 2),
-                                 "dti_squared")
+    non_nested = logit.fit_logit(loans.assign(dti_squared=loans["dti"] ** 2), "dti_squared")
     with pytest.raises(ValueError, match="not nested"):
         logit.lr_test(non_nested, fit)
 
@@ -224,10 +249,11 @@ def placement_delong(y, a, b):
     for score in (a, b):
         score = np.asarray(score, float)
         psi = (score[y][:, None] > score[~y][None, :]) + 0.5 * (
-            score[y][:, None] == score[~y][None, :])
+            score[y][:, None] == score[~y][None, :]
+        )
         out.append((psi.mean(), psi.mean(axis=1), psi.mean(axis=0)))
     m, n = y.sum(), (~y).sum()
-    cov = (np.cov(out[0][1], out[1][1]) / m + np.cov(out[0][2], out[1][2]) / n)
+    cov = np.cov(out[0][1], out[1][1]) / m + np.cov(out[0][2], out[1][2]) / n
     return np.array([out[0][0], out[1][0]]), cov
 
 
@@ -259,9 +285,10 @@ def test_delong_matches_r_placements_on_fixture(loans, fit):
     assert covariance[0, 0] == pytest.approx(reference["var_full"], rel=1e-8)
     assert covariance[0, 1] == pytest.approx(reference["cov"], rel=1e-8)
     difference = assessment.compare_auc_delong(y, p_full, p_reduced)
-    assert difference.se ** 2 == pytest.approx(reference["var_difference"], rel=1e-8)
+    assert difference.se**2 == pytest.approx(reference["var_difference"], rel=1e-8)
     assert difference.estimate == pytest.approx(
-        reference["auc_full"] - reference["auc_without_credit"], rel=1e-10)
+        reference["auc_full"] - reference["auc_without_credit"], rel=1e-10
+    )
 
 
 def test_delong_fast_algorithm_equals_definition_and_mann_whitney():
@@ -343,8 +370,12 @@ def test_perfect_separation_is_reported():
 
 def test_quasi_complete_separation_through_a_factor_level_is_reported():
     rng = np.random.default_rng(10)
-    toy = pd.DataFrame({"fico": rng.normal(size=400),
-                        "purpose": rng.choice(["car", "wedding", "house"], 400, p=[.45, .45, .1])})
+    toy = pd.DataFrame(
+        {
+            "fico": rng.normal(size=400),
+            "purpose": rng.choice(["car", "wedding", "house"], 400, p=[0.45, 0.45, 0.1]),
+        }
+    )
     toy["defaulted"] = (rng.uniform(size=400) < 0.3).astype(int)
     toy.loc[toy.purpose == "wedding", "defaulted"] = 0
     result = logit.fit_logit(toy, "fico + C(purpose)")
@@ -356,8 +387,9 @@ def test_quasi_complete_separation_through_a_factor_level_is_reported():
 
 def test_singular_newton_step_falls_back_to_bfgs_and_reports():
     rng = np.random.default_rng(1)
-    toy = pd.DataFrame({"fico": rng.normal(size=30),
-                        "grade": rng.choice(list("ABC"), 30, p=[0.45, 0.45, 0.1])})
+    toy = pd.DataFrame(
+        {"fico": rng.normal(size=30), "grade": rng.choice(list("ABC"), 30, p=[0.45, 0.45, 0.1])}
+    )
     toy["defaulted"] = (toy["fico"] > 0).astype(int)  # separated: statsmodels' Newton fails
     result = logit.fit_logit(toy, "fico + C(grade)")
     assert any(w.startswith("Newton-Raphson failed") for w in result.warnings)
@@ -378,25 +410,30 @@ def test_few_clusters_and_collinearity_are_reported():
 
 def test_generalised_vif_of_a_factor_ignores_its_coding():
     rng = np.random.default_rng(12)
-    toy = pd.DataFrame({"fico": rng.normal(size=800),
-                        "grade": rng.choice(list("ABC"), 800, p=[0.02, 0.49, 0.49])})
+    toy = pd.DataFrame(
+        {"fico": rng.normal(size=800), "grade": rng.choice(list("ABC"), 800, p=[0.02, 0.49, 0.49])}
+    )
     toy["defaulted"] = (rng.uniform(size=800) < 0.3).astype(int)
-    gvif = [logit.fit_logit(toy, f"fico + C(grade, Treatment('{ref}'))")
-            .extra["vif"].iloc[0]["gvif"] for ref in "AB"]
+    gvif = [
+        logit.fit_logit(toy, f"fico + C(grade, Treatment('{ref}'))").extra["vif"].iloc[0]["gvif"]
+        for ref in "AB"
+    ]
     assert gvif[0] == pytest.approx(gvif[1], rel=1e-8)
 
 
-@pytest.mark.parametrize("change, rhs, cluster, message", [
-    (lambda d: d.assign(defaulted=d.defaulted * 2), "fico", None,
-     "'defaulted' must be 0/1"),
-    (lambda d: d.assign(defaulted=0), "fico", None, "single value"),
-    (lambda d: d, "fico + dti", None, r"column\(s\) \['dti'\]"),
-    (lambda d: d.assign(fico=d.fico.where(d.index > 3)), "fico", None, "'fico': 4"),
-    (lambda d: d.assign(fico2=2 * d.fico), "fico + fico2", None, "fico2"),
-    (lambda d: d, "fico", "addr_state", "cluster column 'addr_state'"),
-    (lambda d: d, "defaulted fico", None, "does not parse"),
-    (lambda d: d, "defaulted ~ fico", None, "right-hand side"),
-])
+@pytest.mark.parametrize(
+    "change, rhs, cluster, message",
+    [
+        (lambda d: d.assign(defaulted=d.defaulted * 2), "fico", None, "'defaulted' must be 0/1"),
+        (lambda d: d.assign(defaulted=0), "fico", None, "single value"),
+        (lambda d: d, "fico + dti", None, r"column\(s\) \['dti'\]"),
+        (lambda d: d.assign(fico=d.fico.where(d.index > 3)), "fico", None, "'fico': 4"),
+        (lambda d: d.assign(fico2=2 * d.fico), "fico + fico2", None, "fico2"),
+        (lambda d: d, "fico", "addr_state", "cluster column 'addr_state'"),
+        (lambda d: d, "defaulted fico", None, "does not parse"),
+        (lambda d: d, "defaulted ~ fico", None, "right-hand side"),
+    ],
+)
 def test_bad_input_raises_naming_the_problem(change, rhs, cluster, message):
     rng = np.random.default_rng(13)
     toy = pd.DataFrame({"fico": rng.normal(size=100), "defaulted": rng.integers(0, 2, 100)})
@@ -454,10 +491,16 @@ def test_fit_nested_default_specs_on_contract_frame():
     # Every true coefficient of the simulation is recovered by the full model.
     full = fits[-1].summary
     truth = logit_fixture.CONTRACT_COEFFICIENTS
-    for term, key in [("fico", "fico"), ("dti", "dti"), ("loan_to_income", "loan_to_income"),
-                      ("grade_gap", "grade_gap"), ("meets_policy", "meets_policy"),
-                      ("C(term)[T.60]", "term_60"), ("state_unemp", "state_unemp"),
-                      (f"{PURPOSE}[T.business]", "purpose_business")]:
+    for term, key in [
+        ("fico", "fico"),
+        ("dti", "dti"),
+        ("loan_to_income", "loan_to_income"),
+        ("grade_gap", "grade_gap"),
+        ("meets_policy", "meets_policy"),
+        ("C(term)[T.60]", "term_60"),
+        ("state_unemp", "state_unemp"),
+        (f"{PURPOSE}[T.business]", "purpose_business"),
+    ]:
         assert full.loc[term, "ci_lower"] < truth[key] < full.loc[term, "ci_upper"], term
 
 
@@ -467,21 +510,24 @@ def test_fit_nested_default_specs_on_contract_frame():
 
 def test_specs_families_use_contract_columns_and_do_not_overlap():
     contract = set(logit_fixture.contract_frame(n=50).columns)
-    names_by_family = {name: formula_variables(specs.rhs([name]))
-                       for name in specs.FAMILIES}
+    names_by_family = {name: formula_variables(specs.rhs([name])) for name in specs.FAMILIES}
     builtins_used = {"C", "I", "Treatment"}
     for name, used in names_by_family.items():
         assert used - builtins_used - contract == set(), name
     credit_pricing = {"grade", "grade_code", "int_rate", "sub_grade_code"}
     assert not credit_pricing & names_by_family["credit"]
     columns = [n - builtins_used - {"defaulted"} for n in names_by_family.values()]
-    assert all(a.isdisjoint(b) for i, a in enumerate(columns) for b in columns[i + 1:])
+    assert all(a.isdisjoint(b) for i, a in enumerate(columns) for b in columns[i + 1 :])
 
 
 def test_specs_nested_and_subset_formulas():
     nested = specs.nested_rhs()
-    assert list(nested) == ["credit", "credit+purpose", "credit+purpose+macro",
-                            "credit+purpose+macro+underwriting"]
+    assert list(nested) == [
+        "credit",
+        "credit+purpose",
+        "credit+purpose+macro",
+        "credit+purpose+macro+underwriting",
+    ]
     assert nested["credit+purpose"] == specs.rhs(["credit", "purpose"])
     subsets = specs.subset_rhs()
     assert len(subsets) == 16 and subsets[frozenset()] == "1"

@@ -1,5 +1,6 @@
 """The models on all 42,535 real loans: three headline numbers must land in ranges the literature
 and the data's own descriptive statistics make plausible."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,7 +24,7 @@ def test_credit_logit_out_of_time_auc(study):
     # 0.72 a leak of outcome information would be the likelier explanation.
     assert 0.62 < result.auc.auc < 0.72
     assert result.auc.ci_lower < result.auc.auc < result.auc.ci_upper
-    assert result.n_test > 20_000            # the 2011 vintage is scored
+    assert result.n_test > 20_000  # the 2011 vintage is scored
 
 
 def test_cox_hazard_ratio_of_small_business_loans(study):
@@ -40,8 +41,9 @@ def test_cox_hazard_ratio_of_small_business_loans(study):
 
 def test_unemployment_raises_the_monthly_hazard(study):
     months = study.model_sample(panel=True, columns=["event_default"])
-    hazard = fit_discrete_hazard(months.data, months.rhs, baseline_form="bands", band_months=12,
-                                 cluster="id")
+    hazard = fit_discrete_hazard(
+        months.data, months.rhs, baseline_form="bands", band_months=12, cluster="id"
+    )
     coefficient = hazard.summary.loc["state_unemp_tv"]
     # Studies of consumer-loan and mortgage default find 3–10% more default hazard per point of
     # unemployment; a negative or an above-0.15 log-hazard per point would contradict them.

@@ -1,4 +1,5 @@
 """Interrupted builds and runs, reproducibility, privacy and output safety."""
+
 from __future__ import annotations
 
 import json
@@ -13,48 +14,74 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import ROOT, make_root
 from overdue.errors import ConfigError
 from overdue.pipeline import run_report, write_index
 from overdue.report import RunOutput
-
-from conftest import ROOT, make_root
 
 SRC = ROOT / "src"
 
 
 def _start(argv, cwd) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "overdue.cli", *argv], cwd=cwd, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "overdue.cli", *argv],
+        cwd=cwd,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("delay", [1.0, 3.0, 4.5])
-def test_killed_build_leaves_no_half_written_file_and_next_build_succeeds(raw_dir, tmp_path, delay):
+def test_killed_build_leaves_no_half_written_file_and_next_build_succeeds(
+    raw_dir, tmp_path, delay
+):
     out = tmp_path / "processed"
     process = _start(["build", "--raw", str(raw_dir), "--out", str(out)], tmp_path)
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    for table in out.glob("*.parquet"):      # whatever is there under a real name is complete
+    for table in out.glob("*.parquet"):  # whatever is there under a real name is complete
         pq.read_metadata(table)
-    again = subprocess.run([sys.executable, "-m", "overdue.cli", "build", "--raw", str(raw_dir), "--out", str(out)],
-                           capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [sys.executable, "-m", "overdue.cli", "build", "--raw", str(raw_dir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert again.returncode == 0, again.stderr
-    assert sorted(p.name for p in out.glob("*.parquet")) == ["features.parquet", "loans.parquet", "macro.parquet", "panel.parquet"]
+    assert sorted(p.name for p in out.glob("*.parquet")) == [
+        "features.parquet",
+        "loans.parquet",
+        "macro.parquet",
+        "panel.parquet",
+    ]
     assert not list(out.glob(".*.tmp"))
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_interrupted_run_keeps_latest_and_next_run_succeeds(processed_dir, tmp_path, how):
-    root = make_root(tmp_path, [ROOT / "notebooks" / "00_data.ipynb", ROOT / "notebooks" / "01_features.ipynb"])
+    root = make_root(
+        tmp_path, [ROOT / "notebooks" / "00_data.ipynb", ROOT / "notebooks" / "01_features.ipynb"]
+    )
     args = ["run", "-p", f"data_dir={processed_dir}", "-p", "sample_frac=0.02"]
-    first = subprocess.run([sys.executable, "-m", "overdue.cli", *args, "--run-id", "good"], cwd=root,
-                           capture_output=True, text=True, timeout=300)
+    first = subprocess.run(
+        [sys.executable, "-m", "overdue.cli", *args, "--run-id", "good"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert first.returncode == 0, first.stderr
     process = _start([*args, "--run-id", "interrupted"], root)
     manifest = root / "reports" / "interrupted" / "manifest.json"
     deadline = time.time() + 120
-    while not (manifest.is_file() and "00_data" in json.loads(manifest.read_text())["notebooks"]) and time.time() < deadline:
-        time.sleep(0.2)     # interrupt once the run is in its second notebook
+    while (
+        not (manifest.is_file() and "00_data" in json.loads(manifest.read_text())["notebooks"])
+        and time.time() < deadline
+    ):
+        time.sleep(0.2)  # interrupt once the run is in its second notebook
     if how == signal.SIGTERM:
         os.kill(process.pid, how)
     else:
@@ -64,28 +91,45 @@ def test_interrupted_run_keeps_latest_and_next_run_succeeds(processed_dir, tmp_p
     assert (root / "reports" / "latest").resolve().name == "good"
     if how == signal.SIGTERM:
         assert json.loads(manifest.read_text())["status"] == "interrupted"
-    after = subprocess.run([sys.executable, "-m", "overdue.cli", *args, "--run-id", "after"], cwd=root,
-                           capture_output=True, text=True, timeout=300)
+    after = subprocess.run(
+        [sys.executable, "-m", "overdue.cli", *args, "--run-id", "after"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert after.returncode == 0, after.stderr
     assert (root / "reports" / "latest").resolve().name == "after"
 
 
 @pytest.mark.smoke
-def test_same_data_and_parameters_give_identical_results(smoke_run, processed_dir, raw_dir, tmp_path):
+def test_same_data_and_parameters_give_identical_results(
+    smoke_run, processed_dir, raw_dir, tmp_path
+):
     _, first = smoke_run
     root = make_root(tmp_path, sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
-    second = run_report(ROOT / "configs" / "smoke.yaml", {"data_dir": str(processed_dir), "raw_dir": str(raw_dir)},
-                        root=root, echo=lambda *_: None)
+    second = run_report(
+        ROOT / "configs" / "smoke.yaml",
+        {"data_dir": str(processed_dir), "raw_dir": str(raw_dir)},
+        root=root,
+        echo=lambda *_: None,
+    )
     tables = sorted(p.name for p in (first / "tables").glob("*.csv"))
     assert tables and tables == sorted(p.name for p in (second / "tables").glob("*.csv"))
     for name in tables:
-        assert (first / "tables" / name).read_bytes() == (second / "tables" / name).read_bytes(), name
+        assert (first / "tables" / name).read_bytes() == (second / "tables" / name).read_bytes(), (
+            name
+        )
     for name in (first / "numbers").glob("*.json"):
         assert name.read_bytes() == (second / "numbers" / name.name).read_bytes(), name.name
     one, two = (json.loads((run / "manifest.json").read_text()) for run in (first, second))
     volatile = {"run_id", "started", "finished", "seconds", "notebooks"}
-    assert {k: v for k, v in one.items() if k not in volatile} == {k: v for k, v in two.items() if k not in volatile}
-    assert {k: v["status"] for k, v in one["notebooks"].items()} == {k: v["status"] for k, v in two["notebooks"].items()}
+    assert {k: v for k, v in one.items() if k not in volatile} == {
+        k: v for k, v in two.items() if k not in volatile
+    }
+    assert {k: v["status"] for k, v in one["notebooks"].items()} == {
+        k: v["status"] for k, v in two["notebooks"].items()
+    }
 
 
 @pytest.mark.smoke
@@ -93,7 +137,9 @@ def test_no_free_text_or_identifier_reaches_a_report(smoke_run, raw_dir):
     import pyreadr
 
     _, run_dir = smoke_run
-    raw = next(iter(pyreadr.read_r(str(raw_dir / "lendingclub" / "LendingClubData_2011.rda")).values()))
+    raw = next(
+        iter(pyreadr.read_r(str(raw_dir / "lendingclub" / "LendingClubData_2011.rda")).values())
+    )
     secrets = set()
     for column in ["emp_title", "title", "desc"]:
         text = raw[column].dropna().astype(str).str.strip()
@@ -101,7 +147,11 @@ def test_no_free_text_or_identifier_reaches_a_report(smoke_run, raw_dir):
         # Borrower-written strings that occur once are distinctive: finding one in a report is a leak.
         secrets |= set(counts[(counts == 1) & (counts.index.str.len() >= 14)].index[:300])
     secrets |= set(raw["url"].dropna().astype(str).head(300))
-    files = [p for p in run_dir.rglob("*") if p.is_file() and p.suffix in {".html", ".csv", ".json", ".ipynb"}]
+    files = [
+        p
+        for p in run_dir.rglob("*")
+        if p.is_file() and p.suffix in {".html", ".csv", ".json", ".ipynb"}
+    ]
     assert len(files) > 20
     for path in files:
         content = path.read_text(errors="replace")
@@ -114,8 +164,14 @@ def test_no_free_text_or_identifier_reaches_a_report(smoke_run, raw_dir):
 def test_index_escapes_strings_from_data_and_parameters(tmp_path):
     out = RunOutput(tmp_path, "05_causes")
     out.record("headline", ["<script>alert('x')</script> defaults"])
-    manifest = {"run_id": "r<1>", "git": {"commit": "abc"}, "finished": "now", "seconds": 1,
-                "notebooks": {}, "parameters": {"issue_start": "<img src=x onerror=alert(1)>"}}
+    manifest = {
+        "run_id": "r<1>",
+        "git": {"commit": "abc"},
+        "finished": "now",
+        "seconds": 1,
+        "notebooks": {},
+        "parameters": {"issue_start": "<img src=x onerror=alert(1)>"},
+    }
     page = write_index(tmp_path, manifest).read_text()
     assert "<script>" not in page and "<img src=x" not in page
     assert "&lt;script&gt;" in page and "r&lt;1&gt;" in page
@@ -127,10 +183,17 @@ def test_outputs_stay_inside_the_run_folder(tmp_path):
         with pytest.raises(ConfigError):
             out.save_table(pd.DataFrame({"a": [1]}), name)
     with pytest.raises(ConfigError, match="output_dir is set by the runner"):
-        run_report(None, {"output_dir": "/tmp/elsewhere"}, root=make_root(tmp_path, [ROOT / "notebooks" / "00_data.ipynb"]))
+        run_report(
+            None,
+            {"output_dir": "/tmp/elsewhere"},
+            root=make_root(tmp_path, [ROOT / "notebooks" / "00_data.ipynb"]),
+        )
 
 
 def test_nothing_is_unpickled():
-    offenders = [str(p.relative_to(ROOT)) for p in SRC.rglob("*.py")
-                 if re.search(r"\b(pickle|cloudpickle|joblib\.load|read_pickle|dill)\b", p.read_text())]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in SRC.rglob("*.py")
+        if re.search(r"\b(pickle|cloudpickle|joblib\.load|read_pickle|dill)\b", p.read_text())
+    ]
     assert not offenders, f"pickle used in {offenders}"

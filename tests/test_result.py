@@ -1,4 +1,5 @@
 """The result shapes: typed fields, frozen results, the printed summary, intervals at any level."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,9 +30,22 @@ def test_results_are_frozen(loans):
 def test_printed_summary_has_header_table_and_footer(loans):
     cox = fit_cox(loans, "x + C(state)", cluster="state")
     text = cox.summary_text()
-    for expected in ["model  ", "cox", "formula", "x + C(state)", "events", "ties", "efron",
-                     "by state (8 clusters)", "hazard ratio", "95% lower", "log-likelihood",
-                     "AIC", "concordance", "only 8 clusters"]:
+    for expected in [
+        "model  ",
+        "cox",
+        "formula",
+        "x + C(state)",
+        "events",
+        "ties",
+        "efron",
+        "by state (8 clusters)",
+        "hazard ratio",
+        "95% lower",
+        "log-likelihood",
+        "AIC",
+        "concordance",
+        "only 8 clusters",
+    ]:
         assert expected in text, expected
     html = cox._repr_html_()
     assert "<table" in html and "hazard ratio" in html and "concordance" in html
@@ -67,8 +81,12 @@ def test_test_results_share_one_shape(loans):
 
 def test_ratio_name_follows_the_link():
     table = tidy_summary(["x"], [0.1], [0.05])
-    kinds = {("logit", "logit"): "odds ratio", ("hazard_logit", "logit"): "odds ratio",
-             ("hazard_cloglog", "cloglog"): "hazard ratio", ("cox", None): "hazard ratio",
-             ("fine_gray", None): "subdistribution hazard ratio"}
+    kinds = {
+        ("logit", "logit"): "odds ratio",
+        ("hazard_logit", "logit"): "odds ratio",
+        ("hazard_cloglog", "cloglog"): "hazard ratio",
+        ("cox", None): "hazard ratio",
+        ("fine_gray", None): "subdistribution hazard ratio",
+    }
     for (model, link), name in kinds.items():
         assert FitResult(model, table, n=1, events=1, converged=True, link=link).ratio_name == name

@@ -8,6 +8,7 @@ Three kinds of evidence:
   make_reference.R from fixture.csv (make_fixture.py), compared here to relative 1e-6;
 * statsmodels' PHReg and lifelines on the same fixture.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ import pytest
 
 from overdue.models.cox import cox_zph, fit_cox
 from overdue.models.cox_engine import concordance
-from overdue.models.survival_curves import kaplan_meier, logrank_test
 from overdue.models.result import FitResult, TestResult
+from overdue.models.survival_curves import kaplan_meier, logrank_test
 
 REFERENCE = Path(__file__).parent / "reference" / "survival"
 RTOL = 1e-6  # R agrees to ~1e-13; this leaves room for other BLAS builds
@@ -52,8 +53,7 @@ def r_name(term: str) -> str:
     return match.group(1) + (match.group(2) or "") if match else term
 
 
-def simulate_cox(n: int, beta: dict[str, float], seed: int, strata: bool = False
-                 ) -> pd.DataFrame:
+def simulate_cox(n: int, beta: dict[str, float], seed: int, strata: bool = False) -> pd.DataFrame:
     """Loans with monthly durations from a Cox model with exponential baseline hazard.
 
     Continuous latent times are rounded up to whole months (heavy ties) and censored at a
@@ -62,15 +62,19 @@ def simulate_cox(n: int, beta: dict[str, float], seed: int, strata: bool = False
     baseline hazard doubles for ``term == 60``.
     """
     rng = np.random.default_rng(seed)
-    loans = pd.DataFrame({
-        "fico_z": rng.normal(size=n),
-        "dti_z": rng.normal(size=n),
-        "grade_band": rng.choice(["a", "b", "c"], size=n, p=[0.5, 0.3, 0.2]),
-        "term": rng.choice([36, 60], size=n),
-    })
-    linear = (beta["fico_z"] * loans["fico_z"] + beta["dti_z"] * loans["dti_z"]
-              + loans["grade_band"].map({"a": 0.0, "b": beta["band_b"],
-                                         "c": beta["band_c"]}))
+    loans = pd.DataFrame(
+        {
+            "fico_z": rng.normal(size=n),
+            "dti_z": rng.normal(size=n),
+            "grade_band": rng.choice(["a", "b", "c"], size=n, p=[0.5, 0.3, 0.2]),
+            "term": rng.choice([36, 60], size=n),
+        }
+    )
+    linear = (
+        beta["fico_z"] * loans["fico_z"]
+        + beta["dti_z"] * loans["dti_z"]
+        + loans["grade_band"].map({"a": 0.0, "b": beta["band_b"], "c": beta["band_c"]})
+    )
     base_rate = 1 / 150 * (np.where(loans["term"] == 60, 2.0, 1.0) if strata else 1.0)
     latent = np.ceil(rng.exponential(1 / (base_rate * np.exp(linear))))
     follow_up = rng.integers(12, 61, size=n)
@@ -90,8 +94,9 @@ def true_values(terms) -> np.ndarray:
 
 # --------------------------------------------------------------------------- Kaplan–Meier
 
-TINY = pd.DataFrame({"time": [1, 1, 2, 3, 3, 3, 4, 5, 5, 6],
-                     "defaulted": [0, 1, 1, 1, 0, 1, 0, 1, 1, 1]})
+TINY = pd.DataFrame(
+    {"time": [1, 1, 2, 3, 3, 3, 4, 5, 5, 6], "defaulted": [0, 1, 1, 1, 0, 1, 0, 1, 1, 1]}
+)
 
 
 def test_kaplan_meier_hand_computed():
@@ -102,14 +107,16 @@ def test_kaplan_meier_hand_computed():
     assert km["n_events"].tolist() == [1, 1, 2, 0, 2, 1]
     assert km["n_censored"].tolist() == [1, 0, 1, 1, 0, 0]
     # Greenwood on the log scale: sqrt(sum d / (n (n - d)))
-    np.testing.assert_allclose(km["std_err"].iloc[:3],
-                               np.sqrt(np.cumsum([1 / 90, 1 / 56, 2 / 35])))
+    np.testing.assert_allclose(
+        km["std_err"].iloc[:3], np.sqrt(np.cumsum([1 / 90, 1 / 56, 2 / 35]))
+    )
     # log-log interval at t=1 by hand, and R's survfit(conf.type = "log-log") printout
     se, log_s, z = np.sqrt(1 / 90), np.log(0.9), 1.959963984540054
     assert km["ci_lower"].iloc[0] == pytest.approx(0.9 ** np.exp(-z * se / log_s))
     assert km["ci_upper"].iloc[0] == pytest.approx(0.9 ** np.exp(z * se / log_s))
-    np.testing.assert_allclose(km[["ci_lower", "ci_upper"]].iloc[4],
-                               [0.009822644, 0.5454555], rtol=1e-6)
+    np.testing.assert_allclose(
+        km[["ci_lower", "ci_upper"]].iloc[4], [0.009822644, 0.5454555], rtol=1e-6
+    )
     # as R: no interval once everyone failed
     assert np.isnan(km["ci_lower"].iloc[5]) and np.isinf(km["std_err"].iloc[5])
 
@@ -118,8 +125,9 @@ def test_kaplan_meier_no_interval_before_first_event():
     km = kaplan_meier(pd.DataFrame({"time": [1, 1, 2, 3], "defaulted": [0, 0, 1, 0]}))
     assert km["survival"].tolist() == [1.0, 0.5, 0.5]
     assert np.isnan(km["ci_lower"].iloc[0]) and np.isnan(km["ci_upper"].iloc[0])
-    np.testing.assert_allclose(km[["ci_lower", "ci_upper"]].iloc[1],
-                               [0.005983088, 0.9104101], rtol=1e-6)  # R
+    np.testing.assert_allclose(
+        km[["ci_lower", "ci_upper"]].iloc[1], [0.005983088, 0.9104101], rtol=1e-6
+    )  # R
 
 
 @pytest.mark.parametrize("by,label", [(None, "none"), ("purpose_group", "purpose_group")])
@@ -130,8 +138,9 @@ def test_kaplan_meier_matches_r(fixture, by, label):
     for column in ["time", "n_at_risk", "n_events", "n_censored"]:
         np.testing.assert_array_equal(ours[column], reference[column])
     for column in ["survival", "std_err", "ci_lower", "ci_upper"]:
-        np.testing.assert_allclose(ours[column], reference[column], rtol=RTOL, atol=1e-12,
-                                   err_msg=column)
+        np.testing.assert_allclose(
+            ours[column], reference[column], rtol=RTOL, atol=1e-12, err_msg=column
+        )
 
 
 def test_kaplan_meier_matches_lifelines(fixture):
@@ -140,8 +149,11 @@ def test_kaplan_meier_matches_lifelines(fixture):
     ours = kaplan_meier(fixture, alpha=0.1).set_index("time")
     # lifelines' "exponential Greenwood" interval is the log-log one
     theirs = fitted.confidence_interval_.loc[ours.index.astype(float)]
-    np.testing.assert_allclose(ours["survival"], fitted.survival_function_.loc[ours.index
-                               .astype(float)].iloc[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(
+        ours["survival"],
+        fitted.survival_function_.loc[ours.index.astype(float)].iloc[:, 0],
+        rtol=1e-12,
+    )
     np.testing.assert_allclose(ours["ci_lower"], theirs.iloc[:, 0], rtol=1e-9)
     np.testing.assert_allclose(ours["ci_upper"], theirs.iloc[:, 1], rtol=1e-9)
 
@@ -155,6 +167,7 @@ def test_kaplan_meier_several_by_columns_labels(fixture):
 
 
 # --------------------------------------------------------------------------- log-rank
+
 
 def test_logrank_matches_r(fixture):
     reference = pd.read_csv(REFERENCE / "logrank.csv").set_index("test")
@@ -172,27 +185,33 @@ def test_logrank_matches_r(fixture):
 
 def test_logrank_matches_lifelines(fixture):
     statistics = pytest.importorskip("lifelines.statistics")
-    theirs = statistics.multivariate_logrank_test(fixture["time"], fixture["purpose_group"],
-                                                  fixture["defaulted"])
+    theirs = statistics.multivariate_logrank_test(
+        fixture["time"], fixture["purpose_group"], fixture["defaulted"]
+    )
     ours = logrank_test(fixture, by="purpose_group")
     assert ours.statistic == pytest.approx(theirs.test_statistic, rel=1e-9)
 
 
 def test_logrank_two_groups_hand_sized():
-    toy = pd.DataFrame({"time": [1, 2, 3, 4, 2, 5, 6, 7], "defaulted": [1, 1, 1, 0, 0, 1, 0, 1],
-                        "grade": list("AAAABBBB")})
+    toy = pd.DataFrame(
+        {
+            "time": [1, 2, 3, 4, 2, 5, 6, 7],
+            "defaulted": [1, 1, 1, 0, 0, 1, 0, 1],
+            "grade": list("AAAABBBB"),
+        }
+    )
     result = logrank_test(toy, by="grade")
     # expected deaths of group A: t1 4/8, t2 3/7, t3 2/5 -> 1.3286; observed 3
     assert result.table["expected"].iloc[0] == pytest.approx(4 / 8 + 3 / 7 + 2 / 5)
     assert result.table["observed"].tolist() == [3, 2]
     # variance: sum over death times of d (n-d)/(n-1) * nA/n * (1 - nA/n)
-    variance = (1 * 7 / 7 * 4 / 8 * 4 / 8 + 1 * 6 / 6 * 3 / 7 * 4 / 7
-                + 1 * 4 / 4 * 2 / 5 * 3 / 5)
+    variance = 1 * 7 / 7 * 4 / 8 * 4 / 8 + 1 * 6 / 6 * 3 / 7 * 4 / 7 + 1 * 4 / 4 * 2 / 5 * 3 / 5
     expected_a = 4 / 8 + 3 / 7 + 2 / 5
     assert result.statistic == pytest.approx((3 - expected_a) ** 2 / variance)
 
 
 # --------------------------------------------------------------------------- Cox vs R
+
 
 @pytest.mark.parametrize("model", list(R_MODELS))
 def test_cox_matches_r(r_fits, model):
@@ -202,15 +221,20 @@ def test_cox_matches_r(r_fits, model):
     assert fit.converged and fit.warnings == () or model in ("cluster", "strata_cluster_breslow")
     np.testing.assert_allclose(fit.params, reference["estimate"], rtol=RTOL)
     np.testing.assert_allclose(fit.summary["se"], reference["se"], rtol=RTOL)
-    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov_nonrobust)),
-                               reference["naive_se"], rtol=RTOL)
+    np.testing.assert_allclose(
+        np.sqrt(np.diag(fit.cov_nonrobust)), reference["naive_se"], rtol=RTOL
+    )
     assert fit.loglik == pytest.approx(reference["loglik"].iloc[0], rel=RTOL)
     assert fit.loglik_null == pytest.approx(reference["loglik_null"].iloc[0], rel=RTOL)
     assert fit.extra["score_test"].statistic == pytest.approx(
-        reference["score_test"].iloc[0], rel=RTOL)
+        reference["score_test"].iloc[0], rel=RTOL
+    )
     assert fit.iterations == reference["iterations"].iloc[0]
-    expected_cov_type = {"cluster": "cluster", "strata_cluster_breslow": "cluster",
-                         "weighted": "robust"}.get(model, "nonrobust")
+    expected_cov_type = {
+        "cluster": "cluster",
+        "strata_cluster_breslow": "cluster",
+        "weighted": "robust",
+    }.get(model, "nonrobust")
     assert fit.cov_type == expected_cov_type
 
 
@@ -220,8 +244,9 @@ def test_cox_baseline_hazard_matches_r(r_fits, model):
     ours = r_fits[model].extra["baseline_cumulative_hazard"]
     assert ours["stratum"].astype(str).tolist() == reference["stratum"].astype(str).tolist()
     np.testing.assert_array_equal(ours["time"], reference["time"])
-    np.testing.assert_allclose(ours["cumulative_hazard"], reference["cumulative_hazard"],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        ours["cumulative_hazard"], reference["cumulative_hazard"], rtol=RTOL
+    )
 
 
 def test_cox_cluster_warns_about_few_clusters(r_fits):
@@ -233,17 +258,21 @@ def test_cox_cluster_warns_about_few_clusters(r_fits):
 def test_cox_cluster_is_ignored_without_the_sandwich(fixture):
     fit = fit_cox(fixture, ["fico", "dti"], cluster="addr_state", robust=False)
     assert fit.cov_type == "nonrobust" and fit.cluster is None and fit.n_clusters is None
-    np.testing.assert_array_equal(fit.summary["se"], fit_cox(fixture, ["fico", "dti"]).summary["se"])
+    np.testing.assert_array_equal(
+        fit.summary["se"], fit_cox(fixture, ["fico", "dti"]).summary["se"]
+    )
 
 
-ZPH_CASES = ([(model, "km", terms) for model in R_MODELS for terms in (True, False)]
-             + [("efron", transform, True) for transform in ("identity", "rank", "log")])
+ZPH_CASES = [(model, "km", terms) for model in R_MODELS for terms in (True, False)] + [
+    ("efron", transform, True) for transform in ("identity", "rank", "log")
+]
 
 
 @pytest.mark.parametrize("model,transform,terms", ZPH_CASES)
 def test_cox_zph_matches_r(r_fits, model, transform, terms):
     reference = pd.read_csv(REFERENCE / "zph.csv").query(
-        "model == @model and transform == @transform and terms == @terms")
+        "model == @model and transform == @transform and terms == @terms"
+    )
     table = cox_zph(r_fits[model], transform=transform, terms=terms).table
     reference = reference.set_index("term").loc[[r_name(t) for t in table.index]]
     np.testing.assert_allclose(table["chisq"], reference["chisq"], rtol=RTOL)
@@ -261,26 +290,30 @@ def test_cox_zph_scaled_residuals_match_r(r_fits):
     reference = pd.read_csv(REFERENCE / "zph_resid.csv")
     residuals = cox_zph(r_fits["efron"], terms=False).detail["scaled_residuals"]
     np.testing.assert_array_equal(residuals["time"], reference["time"])
-    np.testing.assert_allclose(residuals["transformed_time"], reference["transformed_time"],
-                               rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(
+        residuals["transformed_time"], reference["transformed_time"], rtol=RTOL, atol=1e-12
+    )
     names = list(r_fits["efron"].params.index)
-    np.testing.assert_allclose(residuals[names], reference[[r_name(t) for t in names]],
-                               rtol=RTOL, atol=1e-9)
+    np.testing.assert_allclose(
+        residuals[names], reference[[r_name(t) for t in names]], rtol=RTOL, atol=1e-9
+    )
 
 
 @pytest.mark.parametrize("model", list(R_MODELS))
 def test_cox_concordance_matches_r(r_fits, model):
     reference = pd.read_csv(REFERENCE / "concordance.csv").set_index("model")
     assert r_fits[model].extra["concordance"] == pytest.approx(
-        reference.loc[model, "concordance"], rel=1e-12)
+        reference.loc[model, "concordance"], rel=1e-12
+    )
 
 
 def brute_force_concordance(time, event, score, weight, stratum) -> float:
     """Every pair, by R's definition: comparable when the earlier time is an event (a subject
     censored at an event time is still at risk), events at one time and pairs across strata
     left out, ties on the score counting one half, each pair weighing w_i w_j."""
-    earlier = (time[:, None] < time[None, :]) | ((time[:, None] == time[None, :])
-                                                  & ~event[None, :])
+    earlier = (time[:, None] < time[None, :]) | (
+        (time[:, None] == time[None, :]) & ~event[None, :]
+    )
     comparable = event[:, None] & earlier & (stratum[:, None] == stratum[None, :])
     pair_weight = comparable * np.outer(weight, weight)
     concordant = (pair_weight * (score[:, None] > score[None, :])).sum()
@@ -288,32 +321,43 @@ def brute_force_concordance(time, event, score, weight, stratum) -> float:
     return (concordant + tied / 2) / pair_weight.sum()
 
 
-@pytest.mark.parametrize("n,distinct_times,weighted", [
-    (300, 5, False), (2500, 2500, False), (2500, 40, True), (1500, 700, True)])
+@pytest.mark.parametrize(
+    "n,distinct_times,weighted",
+    [(300, 5, False), (2500, 2500, False), (2500, 40, True), (1500, 700, True)],
+)
 def test_cox_concordance_counts_every_pair(n, distinct_times, weighted):
     # sizes that take every path: one range compared pair by pair, merges of months, and
     # continuous times whose recursion ends in small ranges; a factor makes scores tie
     rng = np.random.default_rng(n + distinct_times)
-    loans = pd.DataFrame({"x": rng.normal(size=n), "band": rng.integers(0, 3, size=n) * 1.0,
-                          "time": rng.integers(1, distinct_times + 1, size=n) * 1.0,
-                          "defaulted": rng.integers(0, 2, size=n),
-                          "weight": rng.uniform(0.5, 2, size=n) if weighted else 1.0,
-                          "term": rng.choice([36, 60], size=n)})
+    loans = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "band": rng.integers(0, 3, size=n) * 1.0,
+            "time": rng.integers(1, distinct_times + 1, size=n) * 1.0,
+            "defaulted": rng.integers(0, 2, size=n),
+            "weight": rng.uniform(0.5, 2, size=n) if weighted else 1.0,
+            "term": rng.choice([36, 60], size=n),
+        }
+    )
     for columns in (["x", "band"], ["band"]):
         fit = fit_cox(loans, columns, strata="term", weights="weight" if weighted else None)
         score = loans[columns].to_numpy() @ fit.params.to_numpy()
         # rounded so that equal covariates tie here whatever the matrix product's rounding
         score = np.round(score, 12)
-        expected = brute_force_concordance(loans["time"].to_numpy(),
-                                           loans["defaulted"].to_numpy(dtype=bool), score,
-                                           loans["weight"].to_numpy(dtype=float),
-                                           loans["term"].to_numpy())
+        expected = brute_force_concordance(
+            loans["time"].to_numpy(),
+            loans["defaulted"].to_numpy(dtype=bool),
+            score,
+            loans["weight"].to_numpy(dtype=float),
+            loans["term"].to_numpy(),
+        )
         assert fit.extra["concordance"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_cox_concordance_of_perfect_and_reversed_scores():
-    loans = pd.DataFrame({"time": [1.0, 2, 3, 4, 5], "defaulted": [1, 1, 1, 1, 0],
-                          "x": [5.0, 4, 3, 2, 1]})
+    loans = pd.DataFrame(
+        {"time": [1.0, 2, 3, 4, 5], "defaulted": [1, 1, 1, 1, 0], "x": [5.0, 4, 3, 2, 1]}
+    )
     fit = fit_cox(loans, ["x"])
     data = fit._engine.data
     assert concordance(data, np.array([1.0])) == 1.0
@@ -334,16 +378,24 @@ def test_cox_zph_of_a_cause_specific_fit():
 
 # --------------------------------------------------------------------------- Cox vs Python peers
 
+
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
 @pytest.mark.parametrize("strata", [None, "term"])
 def test_cox_matches_statsmodels_phreg(fixture, ties, strata):
     from statsmodels.duration.hazard_regression import PHReg
 
-    data = fixture.assign(consumption=(fixture["purpose_group"] == "consumption") * 1.0,
-                          refinancing=(fixture["purpose_group"] == "refinancing") * 1.0)
+    data = fixture.assign(
+        consumption=(fixture["purpose_group"] == "consumption") * 1.0,
+        refinancing=(fixture["purpose_group"] == "refinancing") * 1.0,
+    )
     columns = ["fico", "dti", "consumption", "refinancing"]
-    theirs = PHReg(data["time"], data[columns], status=data["defaulted"], ties=ties,
-                   strata=None if strata is None else data[strata]).fit()
+    theirs = PHReg(
+        data["time"],
+        data[columns],
+        status=data["defaulted"],
+        ties=ties,
+        strata=None if strata is None else data[strata],
+    ).fit()
     ours = fit_cox(data, columns, ties=ties, strata=strata)
     np.testing.assert_allclose(ours.params, theirs.params, rtol=1e-8)
     np.testing.assert_allclose(ours.summary["se"], theirs.bse, rtol=1e-8)
@@ -353,8 +405,9 @@ def test_cox_matches_statsmodels_phreg(fixture, ties, strata):
 def test_cox_matches_lifelines(fixture):
     lifelines = pytest.importorskip("lifelines")
     columns = ["fico", "dti"]
-    theirs = lifelines.CoxPHFitter().fit(fixture[columns + ["time", "defaulted"]], "time",
-                                         "defaulted")
+    theirs = lifelines.CoxPHFitter().fit(
+        fixture[columns + ["time", "defaulted"]], "time", "defaulted"
+    )
     ours = fit_cox(fixture, columns)
     # lifelines stops its Newton iterations earlier; agreement is to its tolerance
     np.testing.assert_allclose(ours.params, theirs.params_, rtol=1e-4)
@@ -362,6 +415,7 @@ def test_cox_matches_lifelines(fixture):
 
 
 # --------------------------------------------------------------------------- known truth
+
 
 def test_cox_recovers_true_coefficients():
     loans = simulate_cox(20_000, TRUE_BETA, seed=11)
@@ -379,8 +433,9 @@ def test_cox_stratified_recovers_true_coefficients_and_baselines():
     truth = true_values(fit.params.index)
     assert ((fit.summary["ci_lower"] < truth) & (truth < fit.summary["ci_upper"])).all()
     # baselines at the covariate means: the term-60 stratum's hazard is twice term-36's
-    hazard = fit.extra["baseline_cumulative_hazard"].pivot(index="time", columns="stratum",
-                                                           values="cumulative_hazard")
+    hazard = fit.extra["baseline_cumulative_hazard"].pivot(
+        index="time", columns="stratum", values="cumulative_hazard"
+    )
     ratio = hazard.loc[36, 60] / hazard.loc[36, 36]
     assert 1.8 < ratio < 2.2
 
@@ -399,22 +454,30 @@ def test_cox_interval_coverage_study(study_output):
     for seed in range(replications):
         fit = fit_cox(simulate_cox(3_000, TRUE_BETA, seed=1000 + seed), SIM_FORMULA)
         truth = true_values(fit.params.index)
-        covered.append(((fit.summary["ci_lower"] < truth)
-                        & (truth < fit.summary["ci_upper"])).to_numpy())
+        covered.append(
+            ((fit.summary["ci_lower"] < truth) & (truth < fit.summary["ci_upper"])).to_numpy()
+        )
     coverage = pd.Series(np.mean(covered, axis=0), index=fit.params.index)
     record = {"replications": replications, "n": 3000, "coverage": coverage.round(4).to_dict()}
     (study_output("survival") / "coverage_study.json").write_text(
-        json.dumps(record, indent=2) + "\n")
+        json.dumps(record, indent=2) + "\n"
+    )
     # binomial sd of a 95% rate over 400 draws is 1.1 points
     assert ((coverage > 0.92) & (coverage < 0.98)).all(), coverage
 
 
 # --------------------------------------------------------------------------- properties
 
+
 def test_cox_efron_equals_breslow_without_ties():
     rng = np.random.default_rng(3)
-    loans = pd.DataFrame({"x": rng.normal(size=300), "time": rng.permutation(300) + 1.0,
-                          "defaulted": rng.integers(0, 2, size=300)})
+    loans = pd.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "time": rng.permutation(300) + 1.0,
+            "defaulted": rng.integers(0, 2, size=300),
+        }
+    )
     efron, breslow = fit_cox(loans, ["x"]), fit_cox(loans, ["x"], ties="breslow")
     assert efron.params["x"] == pytest.approx(breslow.params["x"], rel=1e-12)
 
@@ -431,8 +494,9 @@ def test_cox_integer_weights_equal_repeated_rows(fixture):
     # Breslow only: Efron's tie correction counts tied rows, not weights (as in R)
     sample = fixture.iloc[:400].assign(copies=lambda d: 1 + d.index % 3)
     weighted = fit_cox(sample, ["fico", "dti"], weights="copies", ties="breslow")
-    repeated = fit_cox(sample.loc[sample.index.repeat(sample["copies"])], ["fico", "dti"],
-                       ties="breslow")
+    repeated = fit_cox(
+        sample.loc[sample.index.repeat(sample["copies"])], ["fico", "dti"], ties="breslow"
+    )
     assert weighted.cov_type == "nonrobust"
     np.testing.assert_allclose(weighted.params, repeated.params, rtol=1e-10)
     np.testing.assert_allclose(weighted.summary["se"], repeated.summary["se"], rtol=1e-10)
@@ -440,8 +504,13 @@ def test_cox_integer_weights_equal_repeated_rows(fixture):
 
 def test_cox_monotone_likelihood_is_reported():
     rng = np.random.default_rng(4)
-    loans = pd.DataFrame({"x": rng.normal(size=400), "safe": np.r_[np.ones(100), np.zeros(300)],
-                          "time": rng.integers(1, 25, size=400)})
+    loans = pd.DataFrame(
+        {
+            "x": rng.normal(size=400),
+            "safe": np.r_[np.ones(100), np.zeros(300)],
+            "time": rng.integers(1, 25, size=400),
+        }
+    )
     loans["defaulted"] = ((loans["safe"] == 0) & (rng.uniform(size=400) < 0.5)).astype(int)
     fit = fit_cox(loans, ["x", "safe"])
     # R: "Loglik converged before variable 2; coefficient may be infinite" (coef -19.6)
@@ -467,14 +536,22 @@ def test_cox_result_shape(r_fits, fixture):
     assert fit.ties == "efron" and fit.strata == () and fit.cluster is None
     assert list(fit.cov.index) == list(fit.params.index)
     assert fit.cov_nonrobust.equals(fit.cov)  # no sandwich: the SEs are the model's
-    assert fit.term_columns["C(purpose_group)"] == ["C(purpose_group)[T.consumption]",
-                                                    "C(purpose_group)[T.refinancing]"]
+    assert fit.term_columns["C(purpose_group)"] == [
+        "C(purpose_group)[T.consumption]",
+        "C(purpose_group)[T.refinancing]",
+    ]
     np.testing.assert_allclose(fit.summary["exp_estimate"], np.exp(fit.params))
     lr_test = fit.extra["lr_test"]
     assert isinstance(lr_test, TestResult) and lr_test.df == 4
     assert lr_test.statistic == pytest.approx(2 * (fit.loglik - fit.loglik_null))
-    assert set(fit.extra) == {"lr_test", "score_test", "wald_test",
-                              "baseline_cumulative_hazard", "means", "concordance"}
+    assert set(fit.extra) == {
+        "lr_test",
+        "score_test",
+        "wald_test",
+        "baseline_cumulative_hazard",
+        "means",
+        "concordance",
+    }
     stratified = r_fits["strata_cluster_breslow"]
     assert stratified.strata == ("term",) and stratified.ties == "breslow"
     assert "concordance" in stratified.summary_text()
@@ -482,30 +559,56 @@ def test_cox_result_shape(r_fits, fixture):
 
 # --------------------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("mutate,call,message", [
-    (lambda d: d.drop(columns="fico"), lambda d: fit_cox(d, ["fico"]), "fico"),
-    (lambda d: d.assign(fico=np.where(d.index == 3, np.nan, d["fico"])),
-     lambda d: fit_cox(d, ["fico"]), "'fico'.*missing"),
-    (lambda d: d.assign(defaulted=d["defaulted"] * 2),
-     lambda d: fit_cox(d, ["fico"]), "'defaulted'.*0/1"),
-    (lambda d: d.assign(time=-d["time"]), lambda d: kaplan_meier(d), "'time'.*negative"),
-    (lambda d: d.assign(weight=-d["weight"]),
-     lambda d: fit_cox(d, ["fico"], weights="weight"), "'weight'.*positive"),
-    (lambda d: d.assign(one=1.0), lambda d: fit_cox(d, ["fico", "one"]), "'one' is constant"),
-    (lambda d: d.assign(fico2=2 * d["fico"] + 1),
-     lambda d: fit_cox(d, ["fico", "fico2"]), "'fico2' is collinear"),
-    (lambda d: d, lambda d: fit_cox(d, "time ~ fico"), "right-hand side"),
-    (lambda d: d, lambda d: fit_cox(d, "fico + nonesuch"), "nonesuch"),
-    (lambda d: d, lambda d: fit_cox(d, ["fico"], ties="exact"), "ties"),
-    (lambda d: d.assign(defaulted=0), lambda d: fit_cox(d, ["fico"]), "no events"),
-    (lambda d: d.assign(purpose_group=d["purpose_group"].where(d.index != 0)),
-     lambda d: logrank_test(d, by="purpose_group"), "'purpose_group'.*missing"),
-    (lambda d: d, lambda d: logrank_test(d, by=None), "'by' column"),
-    (lambda d: d.assign(term=36), lambda d: logrank_test(d, by="term"),
-     "'term' needs at least two groups"),
-    (lambda d: d, lambda d: kaplan_meier(d, alpha=1.5), "alpha"),
-    (lambda d: d.assign(dti=d["dti"].astype(str)), lambda d: fit_cox(d, ["dti"]), "'dti'.*numeric"),
-])
+
+@pytest.mark.parametrize(
+    "mutate,call,message",
+    [
+        (lambda d: d.drop(columns="fico"), lambda d: fit_cox(d, ["fico"]), "fico"),
+        (
+            lambda d: d.assign(fico=np.where(d.index == 3, np.nan, d["fico"])),
+            lambda d: fit_cox(d, ["fico"]),
+            "'fico'.*missing",
+        ),
+        (
+            lambda d: d.assign(defaulted=d["defaulted"] * 2),
+            lambda d: fit_cox(d, ["fico"]),
+            "'defaulted'.*0/1",
+        ),
+        (lambda d: d.assign(time=-d["time"]), lambda d: kaplan_meier(d), "'time'.*negative"),
+        (
+            lambda d: d.assign(weight=-d["weight"]),
+            lambda d: fit_cox(d, ["fico"], weights="weight"),
+            "'weight'.*positive",
+        ),
+        (lambda d: d.assign(one=1.0), lambda d: fit_cox(d, ["fico", "one"]), "'one' is constant"),
+        (
+            lambda d: d.assign(fico2=2 * d["fico"] + 1),
+            lambda d: fit_cox(d, ["fico", "fico2"]),
+            "'fico2' is collinear",
+        ),
+        (lambda d: d, lambda d: fit_cox(d, "time ~ fico"), "right-hand side"),
+        (lambda d: d, lambda d: fit_cox(d, "fico + nonesuch"), "nonesuch"),
+        (lambda d: d, lambda d: fit_cox(d, ["fico"], ties="exact"), "ties"),
+        (lambda d: d.assign(defaulted=0), lambda d: fit_cox(d, ["fico"]), "no events"),
+        (
+            lambda d: d.assign(purpose_group=d["purpose_group"].where(d.index != 0)),
+            lambda d: logrank_test(d, by="purpose_group"),
+            "'purpose_group'.*missing",
+        ),
+        (lambda d: d, lambda d: logrank_test(d, by=None), "'by' column"),
+        (
+            lambda d: d.assign(term=36),
+            lambda d: logrank_test(d, by="term"),
+            "'term' needs at least two groups",
+        ),
+        (lambda d: d, lambda d: kaplan_meier(d, alpha=1.5), "alpha"),
+        (
+            lambda d: d.assign(dti=d["dti"].astype(str)),
+            lambda d: fit_cox(d, ["dti"]),
+            "'dti'.*numeric",
+        ),
+    ],
+)
 def test_bad_input_raises_value_error_naming_the_problem(fixture, mutate, call, message):
     with pytest.raises(ValueError, match=message):
         call(mutate(fixture.copy()))

@@ -1,4 +1,5 @@
 """Synthetic loans: canonical and valid, outcomes read back exactly, and the true hazards recovered."""
+
 from __future__ import annotations
 
 import json
@@ -26,11 +27,19 @@ def toy_macro(states=("CA", "TX")) -> pd.DataFrame:
     """State unemployment that rises and falls (so it is not collinear with time on book)."""
     months = pd.date_range("2005-01-01", "2018-12-01", freq="MS")
     cycle = 6 + 3 * np.sin(np.arange(len(months)) / 9)
-    frames = [pd.DataFrame({"addr_state": s, "month": months, "state_unemp": cycle + i})
-              for i, s in enumerate(states)]
+    frames = [
+        pd.DataFrame({"addr_state": s, "month": months, "state_unemp": cycle + i})
+        for i, s in enumerate(states)
+    ]
     macro = pd.concat(frames, ignore_index=True)
-    macro = macro.assign(national_unemp=6.0, gdp_growth_yoy=0.02, fed_funds=0.25, term_spread=2.5,
-                         recession=0.0, addr_state=macro["addr_state"].astype("string"))
+    macro = macro.assign(
+        national_unemp=6.0,
+        gdp_growth_yoy=0.02,
+        fed_funds=0.25,
+        term_spread=2.5,
+        recession=0.0,
+        addr_state=macro["addr_state"].astype("string"),
+    )
     return macro
 
 
@@ -52,7 +61,9 @@ def test_loans_are_canonical_and_valid(toy_sample):
     # Loans outside the credit policy are flagged in their status, as LendingClub did.
     outside = ~loans["meets_policy"]
     assert outside.sum() > 0
-    assert loans.loc[outside, "loan_status"].str.startswith("Does not meet the credit policy").all()
+    assert (
+        loans.loc[outside, "loan_status"].str.startswith("Does not meet the credit policy").all()
+    )
     assert not loans.loc[~outside, "loan_status"].str.startswith("Does not").any()
 
 
@@ -70,7 +81,9 @@ def test_feature_code_recovers_simulated_events_exactly(toy_sample):
     # Prepayments happen before the last scheduled month; censoring is always at term.
     prepaid = events["event"] == 2
     assert (events.loc[prepaid, "time"] < loans.loc[prepaid, "term"]).all()
-    assert (events.loc[events["event"] == 0, "time"] == loans.loc[events["event"] == 0, "term"]).all()
+    assert (
+        events.loc[events["event"] == 0, "time"] == loans.loc[events["event"] == 0, "term"]
+    ).all()
 
 
 def test_seeded_and_partitioned_like_in_memory(tmp_path):
@@ -78,20 +91,33 @@ def test_seeded_and_partitioned_like_in_memory(tmp_path):
     whole = synthetic_loans(600, seed=5, macro=macro, state_shares=shares)
     again = synthetic_loans(600, seed=5, macro=macro, state_shares=shares)
     pd.testing.assert_frame_equal(whole.loans, again.loans)
-    assert not synthetic_loans(600, seed=6, macro=macro, state_shares=shares).loans.equals(whole.loans)
+    assert not synthetic_loans(600, seed=6, macro=macro, state_shares=shares).loans.equals(
+        whole.loans
+    )
 
-    truth = write_synthetic(1500, tmp_path / "book", seed=5, macro=macro, partition_size=600,
-                            state_shares=shares)
+    truth = write_synthetic(
+        1500, tmp_path / "book", seed=5, macro=macro, partition_size=600, state_shares=shares
+    )
     files = sorted((tmp_path / "book" / "loans").glob("*.parquet"))
-    assert [f.name for f in files] == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    assert [f.name for f in files] == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
     first = pd.read_parquet(files[0])
-    pd.testing.assert_frame_equal(first, whole.loans)          # partition 0 = the in-memory sample
+    pd.testing.assert_frame_equal(first, whole.loans)  # partition 0 = the in-memory sample
     book = pd.read_parquet(tmp_path / "book" / "loans")
     events = pd.read_parquet(tmp_path / "book" / "events")
     assert len(book) == len(events) == 1500 and book["id"].is_unique
     assert book["id"].tolist() == events["id"].tolist() == [str(i) for i in range(1, 1501)]
-    assert not pd.read_parquet(files[1])[["fico_range_low", "dti"]].equals(first[["fico_range_low", "dti"]].iloc[:600])
-    assert read_truth(tmp_path / "book") == truth == json.loads((tmp_path / "book" / "truth.json").read_text())
+    assert not pd.read_parquet(files[1])[["fico_range_low", "dti"]].equals(
+        first[["fico_range_low", "dti"]].iloc[:600]
+    )
+    assert (
+        read_truth(tmp_path / "book")
+        == truth
+        == json.loads((tmp_path / "book" / "truth.json").read_text())
+    )
     assert truth["partitions"] == 3 and truth["n_loans"] == 1500
     with pytest.raises(ValueError, match="not empty"):
         write_synthetic(10, tmp_path / "book", seed=1, macro=macro, state_shares=shares)
@@ -101,11 +127,16 @@ def test_truth_is_stated_in_feature_names():
     truth = truth_of(SyntheticDesign())
     coefficients = truth["default"]["coefficients"]
     assert list(coefficients)[:2] == ["Intercept", "baseline[7-12]"]
-    assert coefficients["purpose_group[T.business]"] == 0.55 and coefficients["state_unemp_tv"] == 0.08
+    assert (
+        coefficients["purpose_group[T.business]"] == 0.55
+        and coefficients["state_unemp_tv"] == 0.08
+    )
     # The baseline is stated for the reference borrower: its monthly hazard in band 1 is 0.0036.
     reference = truth["reference"]
     eta = coefficients["Intercept"] + sum(coefficients[t] * v for t, v in reference.items())
-    assert -np.expm1(-np.exp(eta)) == pytest.approx(truth["default"]["baseline_hazard"]["1-6"], rel=1e-12)
+    assert -np.expm1(-np.exp(eta)) == pytest.approx(
+        truth["default"]["baseline_hazard"]["1-6"], rel=1e-12
+    )
     assert set(truth["prepayment"]["coefficients"]) == set(coefficients)
 
 
@@ -114,8 +145,13 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="state_unemp.*NY"):
         synthetic_loans(10, seed=1, macro=macro, state_shares={"CA": 1.0, "NY": 1.0})
     with pytest.raises(ValueError, match="state_unemp.*CA in 2004-06"):
-        synthetic_loans(10, seed=1, macro=macro, state_shares={"CA": 1.0},
-                        design=SyntheticDesign(issue_start="2005-06", issue_end="2006-06"))
+        synthetic_loans(
+            10,
+            seed=1,
+            macro=macro,
+            state_shares={"CA": 1.0},
+            design=SyntheticDesign(issue_start="2005-06", issue_end="2006-06"),
+        )
     with pytest.raises(ValueError, match="unknown term.*grade"):
         SyntheticDesign(default=CauseHazard(baseline=(0.01,) * 10, effects={"grade": 1.0}))
     with pytest.raises(ValueError, match="needs 10 bands"):
@@ -132,18 +168,28 @@ def fit_cause(panel: pd.DataFrame, truth: dict, cause: str):
     if cause == "default":
         rows, event = panel, "event_default"
     else:
-        rows, event = panel[(panel["event_default"] == 0) & (panel["month_on_book"] < panel["term"])], "event_prepaid"
-    options = dict(event=event, baseline_form="bands", band_months=truth["band_months"],
-                   categories=truth["categories"], max_month=60)
+        rows, event = (
+            panel[(panel["event_default"] == 0) & (panel["month_on_book"] < panel["term"])],
+            "event_prepaid",
+        )
+    options = dict(
+        event=event,
+        baseline_form="bands",
+        band_months=truth["band_months"],
+        categories=truth["categories"],
+        max_month=60,
+    )
     true = pd.Series(truth[cause]["coefficients"])
     # The binomial cloglog log-likelihood is concave, so starting at the truth only saves
     # iterations: the maximum is the same from any start. A one-iteration fit on a few rows
     # gives the design's column order.
-    order = fit_discrete_hazard(rows.iloc[:20_000], truth["formula_rhs"], max_iter=1, cluster=None,
-                                **options).summary.index
+    order = fit_discrete_hazard(
+        rows.iloc[:20_000], truth["formula_rhs"], max_iter=1, cluster=None, **options
+    ).summary.index
     # A tolerance far below the standard errors (relative ~1e-2) is all a check against the truth needs.
-    fit = fit_discrete_hazard(rows, truth["formula_rhs"], start_params=true[order].to_numpy(), tol=1e-7,
-                              **options)
+    fit = fit_discrete_hazard(
+        rows, truth["formula_rhs"], start_params=true[order].to_numpy(), tol=1e-7, **options
+    )
     return fit, fit.summary.join(true.rename("truth"))
 
 
@@ -184,9 +230,13 @@ def test_true_hazard_recovered(real_panel, cause):
     assert table["truth"].notna().all() and len(table) == 19
     critical = stats.norm.ppf(1 - 0.05 / (2 * len(table)))
     z = (table["estimate"] - table["truth"]) / table["se"]
-    assert (z.abs() < critical).all(), f"true {cause} coefficients outside their 95% CI:\n{z[z.abs() >= critical]}"
+    assert (z.abs() < critical).all(), (
+        f"true {cause} coefficients outside their 95% CI:\n{z[z.abs() >= critical]}"
+    )
     difference = (table["estimate"] - table["truth"]).to_numpy()
-    wald = difference @ np.linalg.solve(fit.cov.loc[table.index, table.index].to_numpy(), difference)
+    wald = difference @ np.linalg.solve(
+        fit.cov.loc[table.index, table.index].to_numpy(), difference
+    )
     assert wald < stats.chi2.ppf(0.95, len(table))
     # And not trivially: the main effects are estimated precisely enough to be told from zero.
     assert (table.loc[["fico", "log_income", "state_unemp_tv"], "p"] < 1e-3).all()

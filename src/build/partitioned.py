@@ -36,6 +36,7 @@ package installed (``pip install -e .``) at the same version as the client. Loca
 ``distributed.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="4GB")`` gives the
 same setup on one machine.
 """
+
 from __future__ import annotations
 
 import os
@@ -88,9 +89,13 @@ class PartitionedBuild:
 
 
 # ------------------------------------------------------------------------------- first pass
-def partitioned_context(loans_dir: str | os.PathLike, macro: pd.DataFrame,
-                        macro_source: str = "macro panel", batch_rows: int = 1_000_000,
-                        **outcome_options) -> FeatureContext:
+def partitioned_context(
+    loans_dir: str | os.PathLike,
+    macro: pd.DataFrame,
+    macro_source: str = "macro panel",
+    batch_rows: int = 1_000_000,
+    **outcome_options,
+) -> FeatureContext:
     """The context :func:`overdue.features.build.make_context` would give for all loans in
     ``loans_dir`` at once, from one pass over five of their columns in bounded memory.
 
@@ -125,13 +130,20 @@ def partitioned_context(loans_dir: str | os.PathLike, macro: pd.DataFrame,
         latest_issue = _latest(latest_issue, part["issue_d"].max())
         latest_payment = _latest(latest_payment, part["last_pymnt_d"].max())
     if fico_counts.empty:
-        raise ValueError(f"loans_dir {os.fspath(loans_dir)!r}: column 'fico_range_low' has no "
-                         "values (no loans, or no FICO scores), so no FICO grade cut-offs")
+        raise ValueError(
+            f"loans_dir {os.fspath(loans_dir)!r}: column 'fico_range_low' has no "
+            "values (no loans, or no FICO scores), so no FICO grade cut-offs"
+        )
     cutoffs = fico_grade_cutoffs_from_counts(fico_counts, grade_counts)
-    extremes = pd.DataFrame({"issue_d": [latest_issue], "last_pymnt_d": [latest_payment]},
-                            dtype="datetime64[ns]")
-    return FeatureContext(macro=macro, macro_source=macro_source, fico_grade_cutoffs=cutoffs,
-                          params=outcome_params(extremes, **outcome_options))
+    extremes = pd.DataFrame(
+        {"issue_d": [latest_issue], "last_pymnt_d": [latest_payment]}, dtype="datetime64[ns]"
+    )
+    return FeatureContext(
+        macro=macro,
+        macro_source=macro_source,
+        fico_grade_cutoffs=cutoffs,
+        params=outcome_params(extremes, **outcome_options),
+    )
 
 
 def _latest(current, candidate):
@@ -151,7 +163,9 @@ def features_partition(loans: pd.DataFrame, context: FeatureContext) -> pd.DataF
     return compute_features(as_canonical(loans), context)
 
 
-def panel_partition(features: pd.DataFrame, context: FeatureContext, macro_lag: int) -> pd.DataFrame:
+def panel_partition(
+    features: pd.DataFrame, context: FeatureContext, macro_lag: int
+) -> pd.DataFrame:
     """The loan-month panel of one partition's features.
 
     Examples
@@ -170,7 +184,8 @@ def _build_pandas(loans_dir, context, staging: Path, macro_lag: int, batch_rows:
     for index, loans in enumerate(loan_partitions(loans_dir, batch_rows)):
         features = features_partition(loans, context)
         panel_partition(features, context, macro_lag).to_parquet(
-            staging / "panel" / _part_name(index), index=False)
+            staging / "panel" / _part_name(index), index=False
+        )
         features.to_parquet(staging / "features" / _part_name(index), index=False)
 
 
@@ -186,11 +201,16 @@ def _build_dask(loans_dir, context, staging: Path, macro_lag: int, client) -> No
     # One copy of the context (it holds the macro panel) in the graph, not one per task.
     shared_context = dask.delayed(context, pure=True)
     loans = dd.read_parquet(os.fspath(loans_dir))
-    features = loans.map_partitions(features_partition, shared_context, meta=features_meta.iloc[:0])
+    features = loans.map_partitions(
+        features_partition, shared_context, meta=features_meta.iloc[:0]
+    )
     panel = features.map_partitions(panel_partition, shared_context, macro_lag, meta=panel_meta)
-    writes = [table.to_parquet(os.fspath(staging / name), compute=False, write_index=False,
-                               name_function=_part_name)
-              for name, table in (("features", features), ("panel", panel))]
+    writes = [
+        table.to_parquet(
+            os.fspath(staging / name), compute=False, write_index=False, name_function=_part_name
+        )
+        for name, table in (("features", features), ("panel", panel))
+    ]
     if client is None:
         dask.compute(*writes)
     else:
@@ -204,10 +224,17 @@ def _count_rows(folder: Path) -> tuple[int, int]:
     return (pads.dataset(folder, format="parquet").count_rows() if files else 0), len(files)
 
 
-def build_features_partitioned(loans_dir: str | os.PathLike, macro: pd.DataFrame,
-                               out_dir: str | os.PathLike, backend: str = "pandas", client=None,
-                               macro_lag: int = 1, macro_source: str = "macro panel",
-                               batch_rows: int = 250_000, **outcome_options) -> PartitionedBuild:
+def build_features_partitioned(
+    loans_dir: str | os.PathLike,
+    macro: pd.DataFrame,
+    out_dir: str | os.PathLike,
+    backend: str = "pandas",
+    client=None,
+    macro_lag: int = 1,
+    macro_source: str = "macro panel",
+    batch_rows: int = 250_000,
+    **outcome_options,
+) -> PartitionedBuild:
     """Build ``out_dir/features/`` and ``out_dir/panel/`` (partitioned parquet) from the loans
     in ``loans_dir``, in memory bounded by the partition size.
 
@@ -273,5 +300,13 @@ def build_features_partitioned(loans_dir: str | os.PathLike, macro: pd.DataFrame
         shutil.rmtree(staging, ignore_errors=True)
     n_loans, partitions = _count_rows(out_dir / "features")
     n_panel_rows, _ = _count_rows(out_dir / "panel")
-    return PartitionedBuild(out_dir / "features", out_dir / "panel", context, n_loans,
-                            n_panel_rows, partitions, backend, time.perf_counter() - started)
+    return PartitionedBuild(
+        out_dir / "features",
+        out_dir / "panel",
+        context,
+        n_loans,
+        n_panel_rows,
+        partitions,
+        backend,
+        time.perf_counter() - started,
+    )

@@ -7,6 +7,7 @@ The data layer loads and validates (:func:`~overdue.data.loans.load_loans`,
 Raw files are only read; outputs are written atomically, and only after every input loaded and
 validated, so a failed build leaves ``data/processed/`` as it was.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,17 @@ from overdue.io import atomic_path, exclusive_lock, remove_stale_temporaries, wr
 from overdue.synthetic import synthetic_loans
 
 
-def build(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = "data/processed",
-          loans_file: str | os.PathLike | None = None, mapping: str | os.PathLike | None = None,
-          macro_lag: int = 1, source: str = "lendingclub", n_loans: int = 50_000, seed: int = 2024,
-          **outcome_options) -> dict[str, pd.DataFrame | None]:
+def build(
+    raw_dir: str | os.PathLike = "data/raw",
+    out_dir: str | os.PathLike = "data/processed",
+    loans_file: str | os.PathLike | None = None,
+    mapping: str | os.PathLike | None = None,
+    macro_lag: int = 1,
+    source: str = "lendingclub",
+    n_loans: int = 50_000,
+    seed: int = 2024,
+    **outcome_options,
+) -> dict[str, pd.DataFrame | None]:
     """Load and validate the raw inputs, derive features and panel, then write all four tables.
 
     ``source="synthetic"`` simulates ``n_loans`` loans with a known causal structure on the real
@@ -53,19 +61,25 @@ def build(raw_dir: str | os.PathLike = "data/raw", out_dir: str | os.PathLike = 
     else:
         raise ConfigError(f"source must be lendingclub or synthetic, got {source!r}")
     tables = {"loans": loans, "macro": macro}
-    tables |= derive_features(tables["loans"], tables["macro"], macro_lag=macro_lag,
-                              macro_source=str(Path(raw_dir) / "fred"), **outcome_options)
+    tables |= derive_features(
+        tables["loans"],
+        tables["macro"],
+        macro_lag=macro_lag,
+        macro_source=str(Path(raw_dir) / "fred"),
+        **outcome_options,
+    )
     write_tables(tables, out_dir, truth)
     return tables
 
 
-def write_tables(tables: dict[str, pd.DataFrame | None], out_dir: str | os.PathLike,
-                 truth: dict | None = None) -> None:
+def write_tables(
+    tables: dict[str, pd.DataFrame | None], out_dir: str | os.PathLike, truth: dict | None = None
+) -> None:
     """Write each table as ``<name>.parquet`` and the synthetic truth as ``truth.json``, each
     atomically, all under the folder's lock. A table (or truth) that is None is removed, since one
     left from other data would not describe these loans."""
     out_dir = Path(out_dir)
-    with exclusive_lock(out_dir):   # one writer at a time; a killed one leaves no stale lock
+    with exclusive_lock(out_dir):  # one writer at a time; a killed one leaves no stale lock
         remove_stale_temporaries(out_dir)
         for name, frame in tables.items():
             if frame is None:

@@ -5,6 +5,7 @@ file and both sums, and the bad file is not kept. Files already present and veri
 fetched again. Every fetch writes ``data/raw/CHECKSUMS.json`` with the SHA-256 of each file, so a
 run can record exactly which inputs it used.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,8 +44,10 @@ def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 def _copy_from_mirror(source: Path, tmp: Path) -> None:
     if not source.is_file():
-        raise FetchError(f"{source}: not in the local mirror (expected the mirror's layout: "
-                         "lendingclub/*.rda, fred/state/XXUR.csv, fred/national/*.csv)")
+        raise FetchError(
+            f"{source}: not in the local mirror (expected the mirror's layout: "
+            "lendingclub/*.rda, fred/state/XXUR.csv, fred/national/*.csv)"
+        )
     shutil.copyfile(source, tmp)
 
 
@@ -53,8 +56,12 @@ def _download(url: str, tmp: Path, label: str, timeout: float) -> None:
         with requests.get(url, stream=True, timeout=timeout) as response:
             response.raise_for_status()
             total = int(response.headers.get("content-length", 0)) or None
-            with open(tmp, "wb") as out, tqdm(total=total, unit="B", unit_scale=True, desc=label,
-                                              leave=False, disable=None) as bar:
+            with (
+                open(tmp, "wb") as out,
+                tqdm(
+                    total=total, unit="B", unit_scale=True, desc=label, leave=False, disable=None
+                ) as bar,
+            ):
                 for block in response.iter_content(1 << 16):
                     out.write(block)
                     bar.update(len(block))
@@ -62,9 +69,14 @@ def _download(url: str, tmp: Path, label: str, timeout: float) -> None:
         raise FetchError(f"{url}: download of {label} failed: {error}") from error
 
 
-def fetch(raw_dir: str | os.PathLike = "data/raw", mirror: str | os.PathLike | None = None,
-          lendingclub_url: str = LENDINGCLUB_URL, fred_url: str = FRED_URL,
-          force: bool = False, timeout: float = 60.0) -> dict[str, str]:
+def fetch(
+    raw_dir: str | os.PathLike = "data/raw",
+    mirror: str | os.PathLike | None = None,
+    lendingclub_url: str = LENDINGCLUB_URL,
+    fred_url: str = FRED_URL,
+    force: bool = False,
+    timeout: float = 60.0,
+) -> dict[str, str]:
     """Put every raw input in ``raw_dir``, verified, and return ``{relpath: sha256}``.
 
     Parameters
@@ -121,8 +133,10 @@ def _fetch_one(item: RawFile, raw_dir: Path, mirror, force: bool, timeout: float
         digest = sha256_of(tmp)
         if item.sha256 is not None and digest != item.sha256:
             # Raising inside atomic_path deletes the temporary file: nothing bad is kept.
-            raise FetchError(f"{origin}: checksum mismatch for {item.relpath}: expected sha256 "
-                             f"{item.sha256}, got {digest}; the file was not kept")
+            raise FetchError(
+                f"{origin}: checksum mismatch for {item.relpath}: expected sha256 "
+                f"{item.sha256}, got {digest}; the file was not kept"
+            )
     return digest
 
 

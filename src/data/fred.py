@@ -1,4 +1,5 @@
 """Load FRED series (any of its header variants) into monthly national and state panels."""
+
 from __future__ import annotations
 
 import os
@@ -31,19 +32,31 @@ def read_fred_series(path: str | os.PathLike) -> pd.Series:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise DataError(path, None, f"not a FRED CSV: {error}") from None
     if frame.shape[1] < 2:
-        raise DataError(path, None, "expected two columns (date, value), found "
-                        f"{frame.shape[1]}: {list(frame.columns)}")
+        raise DataError(
+            path,
+            None,
+            f"expected two columns (date, value), found {frame.shape[1]}: {list(frame.columns)}",
+        )
     date_column, value_column = frame.columns[:2]
     dates = pd.to_datetime(frame[date_column], errors="coerce", format="%Y-%m-%d")
     if dates.isna().any():
-        raise DataError(path, date_column, "not a date (expected YYYY-MM-DD)",
-                        int(dates.isna().sum()), frame.loc[dates.isna(), date_column].head(3).tolist())
+        raise DataError(
+            path,
+            date_column,
+            "not a date (expected YYYY-MM-DD)",
+            int(dates.isna().sum()),
+            frame.loc[dates.isna(), date_column].head(3).tolist(),
+        )
     text = frame[value_column].str.strip().replace({"": None, ".": None, "NA": None})
     values = pd.to_numeric(text, errors="coerce")
     bad = values.isna() & text.notna()
     if bad.any():
-        raise DataError(path, value_column, "not a number", int(bad.sum()), text[bad].head(3).tolist())
-    series = pd.Series(values.to_numpy(dtype=float), index=pd.DatetimeIndex(dates), name=value_column)
+        raise DataError(
+            path, value_column, "not a number", int(bad.sum()), text[bad].head(3).tolist()
+        )
+    series = pd.Series(
+        values.to_numpy(dtype=float), index=pd.DatetimeIndex(dates), name=value_column
+    )
     if not series.index.is_monotonic_increasing or series.index.has_duplicates:
         raise DataError(path, date_column, "dates not strictly increasing")
     return series
@@ -88,8 +101,10 @@ def national_panel(fred_dir: str | os.PathLike) -> pd.DataFrame:
     ['month', 'national_unemp', 'real_gdp']
     """
     folder = Path(fred_dir) / "national"
-    columns = {name: to_monthly(read_fred_series(folder / f"{series}.csv"))
-               for series, name in NATIONAL_SERIES.items()}
+    columns = {
+        name: to_monthly(read_fred_series(folder / f"{series}.csv"))
+        for series, name in NATIONAL_SERIES.items()
+    }
     panel = pd.DataFrame(columns)
     panel["gdp_growth_yoy"] = panel["real_gdp"] / panel["real_gdp"].shift(12) - 1
     panel.index.name = "month"
@@ -110,8 +125,11 @@ def state_unemployment(fred_dir: str | os.PathLike, states=STATE_CODES) -> pd.Da
     for state in states:
         path = Path(fred_dir) / "state" / f"{state}UR.csv"
         monthly = to_monthly(read_fred_series(path)).dropna()
-        frames.append(pd.DataFrame({"addr_state": state, "month": monthly.index,
-                                    "state_unemp": monthly.to_numpy()}))
+        frames.append(
+            pd.DataFrame(
+                {"addr_state": state, "month": monthly.index, "state_unemp": monthly.to_numpy()}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 

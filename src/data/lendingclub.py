@@ -1,6 +1,7 @@
 """Load LendingClub loans, from the packaged ``.rda`` files or LendingClub's own CSV export,
 into the one canonical loan table of :mod:`overdue.data.schemas`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,11 @@ from overdue.errors import DataError
 
 # Lines of LendingClub's CSV export that are not loans: the notice above the header, the separator
 # before loans outside the credit policy, and the summary footer.
-_NON_LOAN_LINE = re.compile(r"^\s*\"?(Notes offered by Prospectus|Loans that do not meet|"
-                            r"Total amount funded|$)", re.IGNORECASE)
+_NON_LOAN_LINE = re.compile(
+    r"^\s*\"?(Notes offered by Prospectus|Loans that do not meet|"
+    r"Total amount funded|$)",
+    re.IGNORECASE,
+)
 
 
 def parse_percent(values: pd.Series, style: str = "auto") -> pd.Series:
@@ -77,8 +81,13 @@ def parse_month(values: pd.Series, path, column: str, date_format: str | None = 
         parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
     bad = parsed.isna() & text.notna()
     if bad.any():
-        raise DataError(path, column, f"not a date (expected {' or '.join(formats)})",
-                        int(bad.sum()), text[bad].head(3).tolist())
+        raise DataError(
+            path,
+            column,
+            f"not a date (expected {' or '.join(formats)})",
+            int(bad.sum()),
+            text[bad].head(3).tolist(),
+        )
     return parsed.dt.to_period("M").dt.to_timestamp()
 
 
@@ -88,8 +97,9 @@ def _canonical(frame: pd.DataFrame, path) -> pd.DataFrame:
         frame = frame.assign(emp_length=frame["emp_length"].replace({"n/a": pd.NA}))
     if "loan_status" in frame.columns:
         status = frame["loan_status"].astype("string").str.strip()
-        frame = frame.assign(loan_status=status,
-                             meets_policy=~status.str.startswith(POLICY_PREFIX).fillna(False))
+        frame = frame.assign(
+            loan_status=status, meets_policy=~status.str.startswith(POLICY_PREFIX).fillna(False)
+        )
     return validate_loans(coerce_loan_types(frame, path), path)
 
 
@@ -110,8 +120,12 @@ def read_rda(path: str | os.PathLike) -> pd.DataFrame:
     try:
         frames = pyreadr.read_r(str(path))
     except Exception as error:  # pyreadr raises its own and zlib/OS errors on damaged files
-        raise DataError(path, None, f"not a readable R data file ({type(error).__name__}: "
-                        f"{error}); is it truncated or damaged? fetch it again") from None
+        raise DataError(
+            path,
+            None,
+            f"not a readable R data file ({type(error).__name__}: "
+            f"{error}); is it truncated or damaged? fetch it again",
+        ) from None
     if len(frames) != 1:
         raise DataError(path, None, f"expected one data.frame, found {len(frames)}")
     frame = next(iter(frames.values()))
@@ -137,8 +151,13 @@ def read_lendingclub_dir(directory: str | os.PathLike) -> pd.DataFrame:
     loans = pd.concat(frames, ignore_index=True)
     duplicated = loans["id"].duplicated(keep=False)
     if duplicated.any():
-        raise DataError(directory, "id", "loan ids repeated across files",
-                        int(duplicated.sum()), loans.loc[duplicated, "id"].head(3).tolist())
+        raise DataError(
+            directory,
+            "id",
+            "loan ids repeated across files",
+            int(duplicated.sum()),
+            loans.loc[duplicated, "id"].head(3).tolist(),
+        )
     return loans
 
 
@@ -156,8 +175,11 @@ def _read_text(path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise DataError(path, None, f"not UTF-8 text: byte {raw[error.start]:#x} at line {line} "
-                        "(save the file as UTF-8)") from None
+        raise DataError(
+            path,
+            None,
+            f"not UTF-8 text: byte {raw[error.start]:#x} at line {line} (save the file as UTF-8)",
+        ) from None
 
 
 def read_loans_csv(path: str | os.PathLike, mapping=None) -> pd.DataFrame:
@@ -187,16 +209,33 @@ def read_loans_csv(path: str | os.PathLike, mapping=None) -> pd.DataFrame:
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
         raise DataError(path, None, "empty file")
-    header_at = next((i for i, line in enumerate(lines[:5])
-                      if not _NON_LOAN_LINE.match(line) and delimiter in line), None)
+    header_at = next(
+        (
+            i
+            for i, line in enumerate(lines[:5])
+            if not _NON_LOAN_LINE.match(line) and delimiter in line
+        ),
+        None,
+    )
     if header_at is None:
-        raise DataError(path, None, f"no header line with {delimiter!r}-separated column names "
-                        f"in the first 5 lines (wrong delimiter? first line: {lines[0][:60]!r})")
-    body = [lines[header_at]] + [line for line in lines[header_at + 1:]
-                                 if not _NON_LOAN_LINE.match(line)]
+        raise DataError(
+            path,
+            None,
+            f"no header line with {delimiter!r}-separated column names "
+            f"in the first 5 lines (wrong delimiter? first line: {lines[0][:60]!r})",
+        )
+    body = [lines[header_at]] + [
+        line for line in lines[header_at + 1 :] if not _NON_LOAN_LINE.match(line)
+    ]
     try:
-        frame = pd.read_csv(io.StringIO("\n".join(body)), sep=delimiter, dtype=str,
-                            keep_default_na=False, na_values=[""], quoting=csv.QUOTE_MINIMAL)
+        frame = pd.read_csv(
+            io.StringIO("\n".join(body)),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            quoting=csv.QUOTE_MINIMAL,
+        )
     except pd.errors.ParserError as error:
         raise DataError(path, None, f"not a well-formed CSV: {error}") from None
     frame.columns = [c.strip() for c in frame.columns]
@@ -230,7 +269,9 @@ def write_lendingclub_csv(loans: pd.DataFrame, path: str | os.PathLike) -> None:
     out = out.drop(columns=["meets_policy"])
     inside, outside = out[loans["meets_policy"]], out[~loans["meets_policy"]]
     with open(path, "w", newline="") as handle:
-        handle.write('Notes offered by Prospectus (https://www.lendingclub.com/info/prospectus.action)\n')
+        handle.write(
+            "Notes offered by Prospectus (https://www.lendingclub.com/info/prospectus.action)\n"
+        )
         inside.to_csv(handle, index=False)
         handle.write('"Loans that do not meet the credit policy"\n')
         outside.to_csv(handle, index=False, header=False)

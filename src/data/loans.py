@@ -2,6 +2,7 @@
 parquet at a time (:func:`loan_partitions`), always in the types of
 :data:`~overdue.data.schemas.LOAN_COLUMNS`.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,11 @@ from overdue.data.schemas import LOAN_COLUMNS
 from overdue.errors import ConfigError
 
 
-def load_loans(raw_dir: str | os.PathLike = "data/raw", loans_file: str | os.PathLike | None = None,
-               mapping: str | os.PathLike | None = None) -> pd.DataFrame:
+def load_loans(
+    raw_dir: str | os.PathLike = "data/raw",
+    loans_file: str | os.PathLike | None = None,
+    mapping: str | os.PathLike | None = None,
+) -> pd.DataFrame:
     """The canonical, validated loan table: from ``loans_file`` (LendingClub's CSV format, or any
     format a YAML ``mapping`` describes) when given, else from the LendingClub ``.rda`` files
     under ``raw_dir/lendingclub``.
@@ -35,8 +39,9 @@ def load_loans(raw_dir: str | os.PathLike = "data/raw", loans_file: str | os.Pat
     return read_lendingclub_dir(Path(raw_dir) / "lendingclub")
 
 
-def loan_partitions(loans_dir: str | os.PathLike, batch_rows: int = 250_000,
-                    columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+def loan_partitions(
+    loans_dir: str | os.PathLike, batch_rows: int = 250_000, columns: list[str] | None = None
+) -> Iterator[pd.DataFrame]:
     """Yield the loans of a parquet folder (or file) in canonical types, at most ``batch_rows``
     loans at a time, through the one partitioned reader (:mod:`overdue.data.partitions`).
 
@@ -52,9 +57,11 @@ def loan_partitions(loans_dir: str | os.PathLike, batch_rows: int = 250_000,
     partitions = as_partitions(loans_dir, batch_rows=int(batch_rows))
     missing = [c for c in LOAN_COLUMNS if c not in partitions.columns]
     if missing:
-        raise ValueError(f"loans_dir {os.fspath(loans_dir)!r}: column {missing[0]!r} missing "
-                         f"(the canonical loan table has {len(LOAN_COLUMNS)} columns; missing: "
-                         f"{', '.join(missing)})")
+        raise ValueError(
+            f"loans_dir {os.fspath(loans_dir)!r}: column {missing[0]!r} missing "
+            f"(the canonical loan table has {len(LOAN_COLUMNS)} columns; missing: "
+            f"{', '.join(missing)})"
+        )
     for part in partitions.iter(columns):
         yield as_canonical(part)
 

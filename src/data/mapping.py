@@ -27,12 +27,14 @@ Instead of ``statuses`` a file with only an outcome flag names it: ``default_fla
 (values 1/0, true/false, yes/no). Without payment dates (no ``last_pymnt_d``) the loans still
 get every feature and the logit models; time-to-event models say that they cannot run.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 
 import pandas as pd
+
 from overdue.data.schemas import LOAN_COLUMNS
 from overdue.errors import ConfigError, DataError
 from overdue.io import read_yaml_mapping
@@ -69,30 +71,50 @@ class LoanFileMapping:
         wanted = set(self.columns.values()) | ({self.default_flag} if self.default_flag else set())
         absent = sorted(c for c in wanted if c not in frame.columns)
         if absent:
-            raise DataError(path, absent[0], f"the mapping {self.source} names a column the file "
-                            f"does not have (file columns: {', '.join(map(str, frame.columns[:15]))})")
+            raise DataError(
+                path,
+                absent[0],
+                f"the mapping {self.source} names a column the file "
+                f"does not have (file columns: {', '.join(map(str, frame.columns[:15]))})",
+            )
         out = frame.copy()
         for canonical, source in self.columns.items():
             out[canonical] = frame[source]
         for canonical, value in self.constants.items():
             out[canonical] = value
         if self.default_flag:
-            flag = frame[self.default_flag].astype("string").str.strip().str.lower().map(_FLAG_VALUES)
+            flag = (
+                frame[self.default_flag].astype("string").str.strip().str.lower().map(_FLAG_VALUES)
+            )
             bad = flag.isna()
             if bad.any():
-                raise DataError(path, self.default_flag, "outcome flag must be 1/0, true/false or "
-                                "yes/no", int(bad.sum()), frame.loc[bad, self.default_flag].head(3).tolist())
-            out["loan_status"] = flag.map({1: STATUS_MEANINGS["default"], 0: STATUS_MEANINGS["paid"]})
+                raise DataError(
+                    path,
+                    self.default_flag,
+                    "outcome flag must be 1/0, true/false or yes/no",
+                    int(bad.sum()),
+                    frame.loc[bad, self.default_flag].head(3).tolist(),
+                )
+            out["loan_status"] = flag.map(
+                {1: STATUS_MEANINGS["default"], 0: STATUS_MEANINGS["paid"]}
+            )
         elif self.statuses:
-            meaning = {str(value): STATUS_MEANINGS[kind] for kind, values in self.statuses.items()
-                       for value in values}
+            meaning = {
+                str(value): STATUS_MEANINGS[kind]
+                for kind, values in self.statuses.items()
+                for value in values
+            }
             raw = out["loan_status"].astype("string").str.strip()
             translated = raw.map(meaning)
             bad = translated.isna()
             if bad.any():
-                raise DataError(path, self.columns.get("loan_status", "loan_status"),
-                                f"status not listed under statuses: in {self.source}", int(bad.sum()),
-                                raw[bad].drop_duplicates().head(3).tolist())
+                raise DataError(
+                    path,
+                    self.columns.get("loan_status", "loan_status"),
+                    f"status not listed under statuses: in {self.source}",
+                    int(bad.sum()),
+                    raw[bad].drop_duplicates().head(3).tolist(),
+                )
             out["loan_status"] = translated
         return out
 
@@ -105,24 +127,39 @@ def read_mapping(path: str | os.PathLike) -> LoanFileMapping:
     >>> read_mapping("examples/my_loans.yaml").columns["id"]  # doctest: +SKIP
     'loan_number'
     """
-    known = {"columns", "delimiter", "date_format", "percent", "statuses", "default_flag", "constants"}
+    known = {
+        "columns",
+        "delimiter",
+        "date_format",
+        "percent",
+        "statuses",
+        "default_flag",
+        "constants",
+    }
     content = read_yaml_mapping(path, "mapping", known)
     columns = content.get("columns") or {}
     if not isinstance(columns, dict):
         raise ConfigError(f"{path}: columns: must map canonical names to your column names")
     bad_names = sorted(set(columns) - set(LOAN_COLUMNS))
     if bad_names:
-        raise ConfigError(f"{path}: columns: {bad_names} are not canonical loan columns "
-                          f"(known: {', '.join(LOAN_COLUMNS)})")
+        raise ConfigError(
+            f"{path}: columns: {bad_names} are not canonical loan columns "
+            f"(known: {', '.join(LOAN_COLUMNS)})"
+        )
     if content.get("percent", "auto") not in PERCENT_STYLES:
         raise ConfigError(f"{path}: percent: must be one of {PERCENT_STYLES}")
     statuses = content.get("statuses")
-    if statuses is not None and (not isinstance(statuses, dict) or set(statuses) - set(STATUS_MEANINGS)):
+    if statuses is not None and (
+        not isinstance(statuses, dict) or set(statuses) - set(STATUS_MEANINGS)
+    ):
         raise ConfigError(f"{path}: statuses: keys must be among {sorted(STATUS_MEANINGS)}")
-    return LoanFileMapping(columns={str(k): str(v) for k, v in columns.items()},
-                           delimiter=str(content.get("delimiter", ",")),
-                           date_format=content.get("date_format"),
-                           percent=content.get("percent", "auto"),
-                           statuses={k: [str(v) for v in vs] for k, vs in (statuses or {}).items()} or None,
-                           default_flag=content.get("default_flag"),
-                           constants=content.get("constants") or {}, source=str(path))
+    return LoanFileMapping(
+        columns={str(k): str(v) for k, v in columns.items()},
+        delimiter=str(content.get("delimiter", ",")),
+        date_format=content.get("date_format"),
+        percent=content.get("percent", "auto"),
+        statuses={k: [str(v) for v in vs] for k, vs in (statuses or {}).items()} or None,
+        default_flag=content.get("default_flag"),
+        constants=content.get("constants") or {},
+        source=str(path),
+    )

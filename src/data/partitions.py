@@ -18,6 +18,7 @@ file with ``pyarrow.parquet.ParquetFile.iter_batches`` is flat too, at about hal
 its batches run across row groups where the Scanner's stop at them, so it would move the model
 fits' partition boundaries and with them the order of their sums. The Scanner is the one reader.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import pandas as pd
 
 __all__ = ["Partitions", "as_partitions"]
+
 
 class Partitions:
     """A re-iterable stream of pandas DataFrame partitions (one pass per ``iter`` call).
@@ -52,22 +54,28 @@ class Partitions:
     [2, 1]
     """
 
-    def __init__(self, make_iter: Callable[[list[str] | None, Sequence[str]],
-                                           Iterable[pd.DataFrame]],
-                 columns: list[str] | None, description: str):
+    def __init__(
+        self,
+        make_iter: Callable[[list[str] | None, Sequence[str]], Iterable[pd.DataFrame]],
+        columns: list[str] | None,
+        description: str,
+    ):
         self._make_iter = make_iter
         self.columns = columns
         self.description = description
 
-    def iter(self, columns: Sequence[str] | None = None,
-             categorical: Sequence[str] = ()) -> Iterator[pd.DataFrame]:
+    def iter(
+        self, columns: Sequence[str] | None = None, categorical: Sequence[str] = ()
+    ) -> Iterator[pd.DataFrame]:
         """Iterate over the partitions once, reading only ``columns`` where the source can,
         and string columns in ``categorical`` as pandas Categoricals where that is cheap."""
         wanted = None if columns is None else list(dict.fromkeys(columns))
         for index, part in enumerate(self._make_iter(wanted, list(categorical))):
             if not isinstance(part, pd.DataFrame):
-                raise ValueError(f"{self.description}: partition {index} is a "
-                                 f"{type(part).__name__}, not a pandas DataFrame")
+                raise ValueError(
+                    f"{self.description}: partition {index} is a "
+                    f"{type(part).__name__}, not a pandas DataFrame"
+                )
             # A suspended generator keeps its locals alive: yielding ``part`` itself would pin
             # each partition until the next is read. Popping it from a list hands it over.
             handover = [part]
@@ -108,19 +116,26 @@ def as_partitions(data, batch_rows: int = 1_000_000) -> Partitions:
         return data
     if isinstance(data, pd.DataFrame):
         frame = data
-        return Partitions(lambda columns, categorical: [frame], list(frame.columns),
-                          f"an in-memory DataFrame of {len(frame)} rows")
+        return Partitions(
+            lambda columns, categorical: [frame],
+            list(frame.columns),
+            f"an in-memory DataFrame of {len(frame)} rows",
+        )
     if isinstance(data, (list, tuple)):
         frames = list(data)
-        return Partitions(lambda columns, categorical: iter(frames), None,
-                          f"a list of {len(frames)} frames")
+        return Partitions(
+            lambda columns, categorical: iter(frames), None, f"a list of {len(frames)} frames"
+        )
     if isinstance(data, (str, os.PathLike)):
         import pyarrow.dataset as pads
 
         if not os.path.exists(data):
             raise ValueError(f"parquet data set {os.fspath(data)!r} does not exist")
-        return _arrow_partitions(pads.dataset(data, format="parquet", partitioning="hive"),
-                                 batch_rows, f"parquet at {os.fspath(data)}")
+        return _arrow_partitions(
+            pads.dataset(data, format="parquet", partitioning="hive"),
+            batch_rows,
+            f"parquet at {os.fspath(data)}",
+        )
     if type(data).__module__.startswith("pyarrow") and hasattr(data, "schema"):
         return _arrow_partitions(data, batch_rows, "a pyarrow dataset")
     if type(data).__module__.startswith("dask") and hasattr(data, "npartitions"):
@@ -128,9 +143,11 @@ def as_partitions(data, batch_rows: int = 1_000_000) -> Partitions:
     if callable(data):
         name = getattr(data, "__name__", repr(data))
         return Partitions(lambda columns, categorical: data(), None, f"callable {name}")
-    raise ValueError(f"cannot read partitions from a {type(data).__name__}; pass a DataFrame, a "
-                     "list of DataFrames, a parquet path, a pyarrow Dataset, a dask DataFrame "
-                     "or a callable returning an iterable of DataFrames")
+    raise ValueError(
+        f"cannot read partitions from a {type(data).__name__}; pass a DataFrame, a "
+        "list of DataFrames, a parquet path, a pyarrow Dataset, a dask DataFrame "
+        "or a callable returning an iterable of DataFrames"
+    )
 
 
 def _arrow_partitions(dataset, batch_rows: int, description: str) -> Partitions:
@@ -140,9 +157,14 @@ def _arrow_partitions(dataset, batch_rows: int, description: str) -> Partitions:
         # Read-ahead of one batch and one file, one thread: what bounds memory (module
         # docstring). A pass spends its time on the model, not on decoding, so one thread costs
         # nothing visible.
-        scanner = pads.Scanner.from_dataset(dataset, columns=columns, batch_size=batch_rows,
-                                            batch_readahead=1, fragment_readahead=1,
-                                            use_threads=False)
+        scanner = pads.Scanner.from_dataset(
+            dataset,
+            columns=columns,
+            batch_size=batch_rows,
+            batch_readahead=1,
+            fragment_readahead=1,
+            use_threads=False,
+        )
         for batch in scanner.to_batches():
             if categorical:
                 batch = _dictionary_encoded(batch, categorical)
@@ -166,8 +188,9 @@ def _dictionary_encoded(batch, names: Sequence[str]):
 
     arrays, fields = [], []
     for field_, array in zip(batch.schema, batch.columns):
-        if field_.name in names and (pa.types.is_string(array.type)
-                                     or pa.types.is_large_string(array.type)):
+        if field_.name in names and (
+            pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+        ):
             array = pc.dictionary_encode(array)
             field_ = field_.with_type(array.type)
         arrays.append(array)
@@ -182,5 +205,6 @@ def _dask_partitions(frame) -> Partitions:
         for index in range(projected.npartitions):
             yield projected.get_partition(index).compute()
 
-    return Partitions(make_iter, list(frame.columns),
-                      f"a dask DataFrame of {frame.npartitions} partitions")
+    return Partitions(
+        make_iter, list(frame.columns), f"a dask DataFrame of {frame.npartitions} partitions"
+    )

@@ -3,6 +3,7 @@
 Every loader (LendingClub ``.rda``, LendingClub CSV export, a user's own file, synthetic loans)
 produces exactly :data:`LOAN_COLUMNS`; :func:`validate_loans` is the one gate they all pass.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -26,21 +27,21 @@ LOAN_COLUMNS: dict[str, str] = {
     "loan_amnt": "float64",
     "funded_amnt": "float64",
     "funded_amnt_inv": "float64",
-    "term": "int64",                 # months: 36 or 60
-    "int_rate": "float64",           # fraction: 0.1065
+    "term": "int64",  # months: 36 or 60
+    "int_rate": "float64",  # fraction: 0.1065
     "installment": "float64",
     "grade": "string",
     "sub_grade": "string",
-    "emp_length": "string",          # LendingClub's words: "< 1 year" … "10+ years"; NA if unknown
+    "emp_length": "string",  # LendingClub's words: "< 1 year" … "10+ years"; NA if unknown
     "home_ownership": "string",
     "annual_inc": "float64",
     "verification_status": "string",
-    "issue_d": "datetime64[ns]",     # first day of the issue month
-    "loan_status": "string",         # as published, POLICY_PREFIX included
-    "meets_policy": "bool",          # False for loans issued outside the platform's credit policy
+    "issue_d": "datetime64[ns]",  # first day of the issue month
+    "loan_status": "string",  # as published, POLICY_PREFIX included
+    "meets_policy": "bool",  # False for loans issued outside the platform's credit policy
     "purpose": "string",
     "addr_state": "string",
-    "dti": "float64",                # percent: 27.65
+    "dti": "float64",  # percent: 27.65
     "delinq_2yrs": "float64",
     "earliest_cr_line": "datetime64[ns]",
     "fico_range_low": "float64",
@@ -49,15 +50,23 @@ LOAN_COLUMNS: dict[str, str] = {
     "open_acc": "float64",
     "pub_rec": "float64",
     "revol_bal": "float64",
-    "revol_util": "float64",         # fraction: 0.837
+    "revol_util": "float64",  # fraction: 0.837
     "total_acc": "float64",
     "last_pymnt_d": "datetime64[ns]",  # NaT when the loan never paid
     "total_pymnt": "float64",
 }
 
 #: Columns a loan file must provide; the rest may be missing and are then left empty.
-REQUIRED_LOAN_COLUMNS = ["id", "loan_amnt", "term", "int_rate", "issue_d", "loan_status",
-                         "purpose", "addr_state"]
+REQUIRED_LOAN_COLUMNS = [
+    "id",
+    "loan_amnt",
+    "term",
+    "int_rate",
+    "issue_d",
+    "loan_status",
+    "purpose",
+    "addr_state",
+]
 
 _non_negative = pa.Check.ge(0)
 
@@ -96,8 +105,11 @@ LOAN_SCHEMA = pa.DataFrameSchema(
         "total_pymnt": _col("float64", _non_negative),
     },
     checks=[
-        pa.Check(lambda df: df["last_pymnt_d"].isna() | (df["last_pymnt_d"] >= df["issue_d"]),
-                 name="last payment not before issue", element_wise=False),
+        pa.Check(
+            lambda df: df["last_pymnt_d"].isna() | (df["last_pymnt_d"] >= df["issue_d"]),
+            name="last payment not before issue",
+            element_wise=False,
+        ),
     ],
     strict=False,
 )
@@ -118,13 +130,20 @@ def coerce_loan_types(frame: pd.DataFrame, path) -> pd.DataFrame:
     """
     missing = [c for c in REQUIRED_LOAN_COLUMNS if c not in frame.columns]
     if missing:
-        raise DataError(path, missing[0], f"required column missing (missing: {', '.join(missing)}; "
-                        f"present: {', '.join(map(str, frame.columns[:12]))}…)")
+        raise DataError(
+            path,
+            missing[0],
+            f"required column missing (missing: {', '.join(missing)}; "
+            f"present: {', '.join(map(str, frame.columns[:12]))}…)",
+        )
     out = pd.DataFrame(index=frame.index)
     for column, dtype in LOAN_COLUMNS.items():
         if column not in frame.columns:
-            out[column] = pd.Series(pd.NA if dtype == "string" else None, index=frame.index,
-                                    dtype=dtype if dtype != "bool" else "boolean")
+            out[column] = pd.Series(
+                pd.NA if dtype == "string" else None,
+                index=frame.index,
+                dtype=dtype if dtype != "bool" else "boolean",
+            )
             continue
         values = frame[column]
         try:
@@ -132,8 +151,9 @@ def coerce_loan_types(frame: pd.DataFrame, path) -> pd.DataFrame:
                 numeric = pd.to_numeric(values, errors="coerce")
                 bad = numeric.isna() & values.notna() & (values.astype("string").str.strip() != "")
                 if bad.any():
-                    raise DataError(path, column, "not a number", int(bad.sum()),
-                                    values[bad].head(3).tolist())
+                    raise DataError(
+                        path, column, "not a number", int(bad.sum()), values[bad].head(3).tolist()
+                    )
                 if dtype == "int64" and numeric.isna().any():
                     raise DataError(path, column, "missing values", int(numeric.isna().sum()))
                 out[column] = numeric.astype(dtype)
@@ -171,17 +191,25 @@ def _first_failure(errors: SchemaErrors, path) -> DataError:
     cases = errors.failure_cases
     first = cases.iloc[0]
     column = first["column"] if isinstance(first["column"], str) else None
-    same = cases[(cases["column"].astype(str) == str(first["column"]))
-                 & (cases["check"] == first["check"])]
+    same = cases[
+        (cases["column"].astype(str) == str(first["column"])) & (cases["check"] == first["check"])
+    ]
     check = str(first["check"])
     if check == "column_in_dataframe":
         return DataError(path, str(first["failure_case"]), "required column missing")
     if check == "last payment not before issue":
         frame = errors.data
         bad = frame[frame["last_pymnt_d"] < frame["issue_d"]]
-        return DataError(path, "last_pymnt_d", "last payment before issue date", len(bad),
-                         [f"id {r.id}: issued {r.issue_d:%Y-%m}, last paid {r.last_pymnt_d:%Y-%m}"
-                          for r in bad.head(3).itertuples()])
+        return DataError(
+            path,
+            "last_pymnt_d",
+            "last payment before issue date",
+            len(bad),
+            [
+                f"id {r.id}: issued {r.issue_d:%Y-%m}, last paid {r.last_pymnt_d:%Y-%m}"
+                for r in bad.head(3).itertuples()
+            ],
+        )
     problem = _describe_check(check)
     return DataError(path, column, problem, len(same), same["failure_case"].head(3).tolist())
 
@@ -192,11 +220,11 @@ def _describe_check(check: str) -> str:
     if check in named:
         return named[check]
     if check.startswith("in_range"):
-        return "out of range " + check[len("in_range"):].replace("(", "[").replace(")", "]")
+        return "out of range " + check[len("in_range") :].replace("(", "[").replace(")", "]")
     if check.startswith("isin"):
-        return "not an allowed value" if len(check) > 60 else f"not one of {check[len('isin'):]}"
+        return "not an allowed value" if len(check) > 60 else f"not one of {check[len('isin') :]}"
     if check.startswith("greater_than_or_equal_to"):
         return "negative value where none can be"
     if check.startswith("greater_than"):
-        return "must be greater than " + check[len("greater_than"):].strip("()")
+        return "must be greater than " + check[len("greater_than") :].strip("()")
     return f"fails check {check}"

@@ -3,13 +3,16 @@
 The layout under ``data/raw/`` mirrors the public mirror folder (``lendingclub/``, ``fred/state/``,
 ``fred/national/``), so a local mirror can be copied file for file.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 LENDINGCLUB_COMMIT = "0872dc2c9105f2eb5a1cdc8f09df21ecb2ce4d3f"
-LENDINGCLUB_URL = ("https://raw.githubusercontent.com/kuhnrl30/LendingClubData/"
-                   f"{LENDINGCLUB_COMMIT}/data/{{name}}")
+LENDINGCLUB_URL = (
+    "https://raw.githubusercontent.com/kuhnrl30/LendingClubData/"
+    f"{LENDINGCLUB_COMMIT}/data/{{name}}"
+)
 FRED_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
 
 # LendingClub's 2007–2011 files never change: pin their SHA-256 (lendingclub/SHA256SUMS).
@@ -67,10 +70,16 @@ def raw_files(lendingclub_url: str = LENDINGCLUB_URL, fred_url: str = FRED_URL) 
     >>> len(files), files[0].relpath
     (65, 'lendingclub/LendingClubData_2007.rda')
     """
-    files = [RawFile(f"lendingclub/{name}", lendingclub_url.format(name=name), sha)
-             for name, sha in LENDINGCLUB_SHA256.items()]
-    files += [RawFile(f"fred/state/{state}UR.csv", fred_url.format(series=f"{state}UR"))
-              for state in STATE_CODES]
-    files += [RawFile(f"fred/national/{series}.csv", fred_url.format(series=series))
-              for series in NATIONAL_SERIES]
+    files = [
+        RawFile(f"lendingclub/{name}", lendingclub_url.format(name=name), sha)
+        for name, sha in LENDINGCLUB_SHA256.items()
+    ]
+    files += [
+        RawFile(f"fred/state/{state}UR.csv", fred_url.format(series=f"{state}UR"))
+        for state in STATE_CODES
+    ]
+    files += [
+        RawFile(f"fred/national/{series}.csv", fred_url.format(series=series))
+        for series in NATIONAL_SERIES
+    ]
     return files

@@ -1,4 +1,5 @@
 """Provenance and validation summaries for the data notebook."""
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,15 @@ def provenance_table(raw_dir: str | os.PathLike = "data/raw") -> pd.DataFrame:
     rows = []
     for item in raw_files():
         digest = recorded.get(item.relpath)
-        rows.append({"file": item.relpath, "source": item.url, "sha256": digest,
-                     "pinned": item.sha256 is not None,
-                     "verified": (digest == item.sha256) if item.sha256 else digest is not None})
+        rows.append(
+            {
+                "file": item.relpath,
+                "source": item.url,
+                "sha256": digest,
+                "pinned": item.sha256 is not None,
+                "verified": (digest == item.sha256) if item.sha256 else digest is not None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -41,12 +48,17 @@ def validation_summary(loans: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for column in loans.columns:
         values = loans[column]
-        numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
-        rows[column] = {"dtype": str(values.dtype), "missing": values.isna().sum(),
-                        "missing_share": values.isna().mean(),
-                        "min": values.min() if numeric and not pd.api.types.is_bool_dtype(values) else None,
-                        "max": values.max() if numeric and not pd.api.types.is_bool_dtype(values) else None,
-                        "distinct": values.nunique()}
+        numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(
+            values
+        )
+        rows[column] = {
+            "dtype": str(values.dtype),
+            "missing": values.isna().sum(),
+            "missing_share": values.isna().mean(),
+            "min": values.min() if numeric and not pd.api.types.is_bool_dtype(values) else None,
+            "max": values.max() if numeric and not pd.api.types.is_bool_dtype(values) else None,
+            "distinct": values.nunique(),
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -59,7 +71,9 @@ def sample_description(features: pd.DataFrame) -> pd.DataFrame:
     >>> sample_description(f).loc["total", "loans"]
     np.int64(3)
     """
-    table = features.groupby("issue_year").agg(loans=("defaulted", "size"), defaults=("defaulted", "sum"))
+    table = features.groupby("issue_year").agg(
+        loans=("defaulted", "size"), defaults=("defaulted", "sum")
+    )
     table.loc["total"] = table.sum()
     table["default_rate"] = table["defaults"] / table["loans"]
     table.index = table.index.astype(str)

@@ -1,4 +1,5 @@
 """Build the per-loan features table and the loan-month panel from the canonical loan table."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -10,8 +11,9 @@ from overdue.features.underwriting import fico_grade_cutoffs
 IDENTITY_COLUMNS = ["id", "issue_d", "addr_state"]
 
 
-def make_context(loans: pd.DataFrame, macro: pd.DataFrame, macro_source: str = "macro panel",
-                 **outcome_options) -> FeatureContext:
+def make_context(
+    loans: pd.DataFrame, macro: pd.DataFrame, macro_source: str = "macro panel", **outcome_options
+) -> FeatureContext:
     """The context every partition of ``loans`` shares: macro panel, FICO-grade cut-offs, outcome
     parameters — all resolved over the whole table so partitions agree.
 
@@ -20,9 +22,12 @@ def make_context(loans: pd.DataFrame, macro: pd.DataFrame, macro_source: str = "
     >>> context = make_context(loans, macro)  # doctest: +SKIP
     """
     fico_mid = (loans["fico_range_low"] + loans["fico_range_high"]) / 2
-    return FeatureContext(macro=macro, macro_source=macro_source,
-                          fico_grade_cutoffs=fico_grade_cutoffs(fico_mid, loans["grade"]),
-                          params=outcome_params(loans, **outcome_options))
+    return FeatureContext(
+        macro=macro,
+        macro_source=macro_source,
+        fico_grade_cutoffs=fico_grade_cutoffs(fico_mid, loans["grade"]),
+        params=outcome_params(loans, **outcome_options),
+    )
 
 
 def compute_features(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFrame:
@@ -49,8 +54,13 @@ def compute_features(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFra
     return features
 
 
-def derive_features(loans: pd.DataFrame, macro: pd.DataFrame, macro_lag: int = 1,
-                    macro_source: str = "data/raw/fred", **outcome_options) -> dict[str, pd.DataFrame | None]:
+def derive_features(
+    loans: pd.DataFrame,
+    macro: pd.DataFrame,
+    macro_lag: int = 1,
+    macro_source: str = "data/raw/fred",
+    **outcome_options,
+) -> dict[str, pd.DataFrame | None]:
     """The features table and the loan-month panel of validated loans (panel None when the loans
     have no payment dates, see outcomes.py).
 

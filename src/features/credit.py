@@ -1,4 +1,5 @@
 """Credit-risk family: the borrower's credit record at origination."""
+
 from __future__ import annotations
 
 import numpy as np

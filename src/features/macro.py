@@ -1,5 +1,6 @@
 """Economic-environment family: macro conditions at origination, and the state's unemployment over
 the loan's life for the loan-month panel."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -8,7 +9,9 @@ from overdue.errors import DataError
 from overdue.features.registry import FeatureContext, feature
 
 
-def state_unemployment_at(states: pd.Series, months: pd.Series, context: FeatureContext) -> pd.Series:
+def state_unemployment_at(
+    states: pd.Series, months: pd.Series, context: FeatureContext
+) -> pd.Series:
     """The state's unemployment rate (percent) in the given months; a missing value is an error
     naming the state's series file and the months, never a silent NaN.
 
@@ -19,8 +22,12 @@ def state_unemployment_at(states: pd.Series, months: pd.Series, context: Feature
     ...                       FeatureContext(macro=macro)).tolist()
     [12.3]
     """
-    keys = pd.DataFrame({"addr_state": states.astype("string").to_numpy(),
-                         "month": pd.to_datetime(months).to_numpy()})
+    keys = pd.DataFrame(
+        {
+            "addr_state": states.astype("string").to_numpy(),
+            "month": pd.to_datetime(months).to_numpy(),
+        }
+    )
     table = context.macro[["addr_state", "month", "state_unemp"]].astype({"addr_state": "string"})
     values = keys.merge(table, on=["addr_state", "month"], how="left")["state_unemp"]
     _raise_if_missing(values, keys, context, "state_unemp", "{state}UR.csv", "state")
@@ -32,9 +39,13 @@ def _raise_if_missing(values, keys, context, column, file_pattern, folder):
     if missing.any():
         gaps = keys[missing].drop_duplicates()
         first = gaps.iloc[0]
-        raise DataError(f"{context.macro_source}/{folder}/" + file_pattern.format(state=first.addr_state),
-                        column, "no value for months the loans need", int(missing.sum()),
-                        [f"{row.addr_state} {row.month:%Y-%m}" for row in gaps.head(3).itertuples()])
+        raise DataError(
+            f"{context.macro_source}/{folder}/" + file_pattern.format(state=first.addr_state),
+            column,
+            "no value for months the loans need",
+            int(missing.sum()),
+            [f"{row.addr_state} {row.month:%Y-%m}" for row in gaps.head(3).itertuples()],
+        )
 
 
 def national_at(months: pd.Series, column: str, context: FeatureContext) -> pd.Series:
@@ -43,8 +54,13 @@ def national_at(months: pd.Series, column: str, context: FeatureContext) -> pd.S
     values = pd.Series(national.reindex(pd.to_datetime(months)).to_numpy(), index=months.index)
     if values.isna().any():
         bad = months[values.isna()].drop_duplicates()
-        raise DataError(f"{context.macro_source}/national", column, "no value for months the loans need",
-                        int(values.isna().sum()), [f"{m:%Y-%m}" for m in bad.head(3)])
+        raise DataError(
+            f"{context.macro_source}/national",
+            column,
+            "no value for months the loans need",
+            int(values.isna().sum()),
+            [f"{m:%Y-%m}" for m in bad.head(3)],
+        )
     return values
 
 
@@ -58,7 +74,9 @@ def state_unemp(loans, context):
 def state_unemp_change_12m(loans, context):
     """Change in the state's unemployment rate over the 12 months up to the issue month."""
     year_before = loans["issue_d"] - pd.DateOffset(months=12)
-    return state_unemp(loans, context) - state_unemployment_at(loans["addr_state"], year_before, context)
+    return state_unemp(loans, context) - state_unemployment_at(
+        loans["addr_state"], year_before, context
+    )
 
 
 @feature("macro", "percent", ["issue_d", "fred/national/UNRATE"])
@@ -98,8 +116,10 @@ UNEMPLOYMENT_BANDS = (0, 7, 9, 11, 100)
 @feature("macro", "category", ["addr_state", "issue_d", "fred/state/XXUR"])
 def state_unemp_band(loans, context):
     """State unemployment at issue in bands: under 7%, 7–9%, 9–11%, 11% and over."""
-    labels = [f"{low}–{high}%" if high < 100 else f"{low}%+"
-              for low, high in zip(UNEMPLOYMENT_BANDS[:-1], UNEMPLOYMENT_BANDS[1:])]
+    labels = [
+        f"{low}–{high}%" if high < 100 else f"{low}%+"
+        for low, high in zip(UNEMPLOYMENT_BANDS[:-1], UNEMPLOYMENT_BANDS[1:])
+    ]
     labels[0] = f"<{UNEMPLOYMENT_BANDS[1]}%"
     bands = pd.cut(state_unemp(loans, context), UNEMPLOYMENT_BANDS, labels=labels, right=False)
     return bands.astype("string")

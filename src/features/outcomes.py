@@ -15,6 +15,7 @@
 - **Loan-month panel.** One row per loan and month on book (1 … time); month on book m is the
   calendar month issue + m, when the m-th payment falls due.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,9 @@ OPEN_STATUSES = ("Current", "In Grace Period", "Late (16-30 days)", "Late (31-12
 EVENT_CODES = {"censored": 0, "default": 1, "prepaid": 2}
 
 
-def outcome_params(loans: pd.DataFrame, overdue_statuses=(), snapshot=None,
-                   charge_off_lag: int = 4) -> dict:
+def outcome_params(
+    loans: pd.DataFrame, overdue_statuses=(), snapshot=None, charge_off_lag: int = 4
+) -> dict:
     """Outcome-definition parameters, with the snapshot month resolved over the whole loan table.
 
     Parameters
@@ -57,8 +59,12 @@ def outcome_params(loans: pd.DataFrame, overdue_statuses=(), snapshot=None,
     if snapshot is None:
         snapshot = loans["last_pymnt_d"].max() if has_payment_dates else loans["issue_d"].max()
         snapshot = max(loans["issue_d"].max(), snapshot)
-    return {"overdue_statuses": tuple(overdue_statuses), "snapshot": pd.Timestamp(snapshot),
-            "charge_off_lag": int(charge_off_lag), "has_payment_dates": has_payment_dates}
+    return {
+        "overdue_statuses": tuple(overdue_statuses),
+        "snapshot": pd.Timestamp(snapshot),
+        "charge_off_lag": int(charge_off_lag),
+        "has_payment_dates": has_payment_dates,
+    }
 
 
 def _classify(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFrame:
@@ -70,41 +76,61 @@ def _classify(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFrame:
 
 
 def _classify_uncached(loans: pd.DataFrame, params: dict) -> pd.DataFrame:
-    status = loans["loan_status"].astype("string").str.replace(
-        POLICY_PREFIX, "", regex=False).str.strip()
+    status = (
+        loans["loan_status"]
+        .astype("string")
+        .str.replace(POLICY_PREFIX, "", regex=False)
+        .str.strip()
+    )
     overdue_extra = status.isin(params.get("overdue_statuses", ()))
-    is_default = status.str.contains("|".join(DEFAULT_MARKERS), regex=True).fillna(False) | overdue_extra
+    is_default = (
+        status.str.contains("|".join(DEFAULT_MARKERS), regex=True).fillna(False) | overdue_extra
+    )
     is_paid = status.str.contains("Fully Paid", regex=False).fillna(False) & ~is_default
     is_open = status.isin(OPEN_STATUSES) & ~is_default
     unknown = ~(is_default | is_paid | is_open)
     if unknown.any():
-        raise DataError("loan table", "loan_status", "status is neither default, paid nor open "
-                        "(add it to overdue_statuses or map it in the loan-file mapping)",
-                        int(unknown.sum()), status[unknown].drop_duplicates().head(3).tolist())
+        raise DataError(
+            "loan table",
+            "loan_status",
+            "status is neither default, paid nor open "
+            "(add it to overdue_statuses or map it in the loan-file mapping)",
+            int(unknown.sum()),
+            status[unknown].drop_duplicates().head(3).tolist(),
+        )
     if not params.get("has_payment_dates", bool(loans["last_pymnt_d"].notna().any())):
         kinds = pd.Series("no_default", index=loans.index, dtype="string")
         kinds[is_open] = "open"
         kinds[is_default] = "default"
-        return pd.DataFrame({"event_type": kinds, "time": pd.array([pd.NA] * len(loans), "Int64")},
-                            index=loans.index)
+        return pd.DataFrame(
+            {"event_type": kinds, "time": pd.array([pd.NA] * len(loans), "Int64")},
+            index=loans.index,
+        )
     months_paid = months_between(loans["issue_d"], loans["last_pymnt_d"])
     term = loans["term"].astype("float64")
     prepaid = is_paid & (months_paid < term)
     snapshot = params.get("snapshot") or max(loans["issue_d"].max(), loans["last_pymnt_d"].max())
-    months_open = months_between(loans["issue_d"], pd.Series(pd.Timestamp(snapshot), index=loans.index))
+    months_open = months_between(
+        loans["issue_d"], pd.Series(pd.Timestamp(snapshot), index=loans.index)
+    )
 
     event_type = pd.Series("censored_term", index=loans.index, dtype="string")
     event_type[prepaid] = "prepaid"
     event_type[is_open] = "censored_snapshot"
     event_type[is_default] = "default"
     time = term.copy()
-    time[is_default] = months_paid[is_default].fillna(0) + 1   # never paid: overdue at month 1
+    time[is_default] = months_paid[is_default].fillna(0) + 1  # never paid: overdue at month 1
     time[prepaid] = months_paid[prepaid]
     time[is_open] = months_open[is_open]
     bad_paid = is_paid & months_paid.isna()
     if bad_paid.any():
-        raise DataError("loan table", "last_pymnt_d", "a fully paid loan needs its last payment date",
-                        int(bad_paid.sum()), loans.loc[bad_paid, "id"].head(3).tolist())
+        raise DataError(
+            "loan table",
+            "last_pymnt_d",
+            "a fully paid loan needs its last payment date",
+            int(bad_paid.sum()),
+            loans.loc[bad_paid, "id"].head(3).tolist(),
+        )
     return pd.DataFrame({"event_type": event_type, "time": time.clip(lower=1).astype("int64")})
 
 
@@ -130,10 +156,13 @@ def event_type(loans, context):
 def event(loans, context):
     """Competing-risks event code: 0 censored, 1 default, 2 prepaid."""
     classified = _classify(loans, context)
-    codes = classified["event_type"].map({"default": EVENT_CODES["default"],
-                                          "prepaid": EVENT_CODES["prepaid"]})
+    codes = classified["event_type"].map(
+        {"default": EVENT_CODES["default"], "prepaid": EVENT_CODES["prepaid"]}
+    )
     codes = codes.fillna(EVENT_CODES["censored"]).astype("Int64")
-    return codes.where(classified["time"].notna(), pd.NA).astype("Int64" if classified["time"].isna().any() else "int64")
+    return codes.where(classified["time"].notna(), pd.NA).astype(
+        "Int64" if classified["time"].isna().any() else "int64"
+    )
 
 
 @feature("outcome", "months", ["issue_d", "last_pymnt_d", "loan_status"])
@@ -141,17 +170,35 @@ def months_to_charge_off(loans, context):
     """For a default, the month on book LendingClub charges it off: time to overdue plus the charge-off lag parameter (NaN otherwise)."""
     classified = _classify(loans, context)
     lag = context.params.get("charge_off_lag", 4)
-    return (classified["time"].astype("float64") + lag).where(classified["event_type"] == "default")
+    return (classified["time"].astype("float64") + lag).where(
+        classified["event_type"] == "default"
+    )
 
 
 #: Loan-level columns the panel carries by default (enough for the hazard specifications).
-PANEL_CARRY = ("addr_state", "issue_d", "issue_year", "term", "fico", "dti", "log_income",
-               "grade_code", "int_rate", "revol_util", "inq_last_6mths", "purpose_group",
-               "loan_to_income", "meets_policy", "income_verified", "state_unemp")
+PANEL_CARRY = (
+    "addr_state",
+    "issue_d",
+    "issue_year",
+    "term",
+    "fico",
+    "dti",
+    "log_income",
+    "grade_code",
+    "int_rate",
+    "revol_util",
+    "inq_last_6mths",
+    "purpose_group",
+    "loan_to_income",
+    "meets_policy",
+    "income_verified",
+    "state_unemp",
+)
 
 
-def build_panel(features: pd.DataFrame, context: FeatureContext, macro_lag: int = 1,
-                carry=PANEL_CARRY) -> pd.DataFrame:
+def build_panel(
+    features: pd.DataFrame, context: FeatureContext, macro_lag: int = 1, carry=PANEL_CARRY
+) -> pd.DataFrame:
     """Expand one row per loan into one row per loan and month on book, up to its event.
 
     Parameters
@@ -190,13 +237,15 @@ def build_panel(features: pd.DataFrame, context: FeatureContext, macro_lag: int 
     calendar = (issue + month_on_book.astype("timedelta64[M]")).astype("datetime64[ns]")
     last_row = month_on_book == times[rows]
     event = features["event"].to_numpy()[rows]
-    panel = pd.DataFrame({
-        "id": features["id"].to_numpy()[rows],
-        "month_on_book": month_on_book.astype("int16"),
-        "calendar_month": calendar,
-        "event_default": (last_row & (event == EVENT_CODES["default"])).astype("int8"),
-        "event_prepaid": (last_row & (event == EVENT_CODES["prepaid"])).astype("int8"),
-    })
+    panel = pd.DataFrame(
+        {
+            "id": features["id"].to_numpy()[rows],
+            "month_on_book": month_on_book.astype("int16"),
+            "calendar_month": calendar,
+            "event_default": (last_row & (event == EVENT_CODES["default"])).astype("int8"),
+            "event_prepaid": (last_row & (event == EVENT_CODES["prepaid"])).astype("int8"),
+        }
+    )
     for column in carry:
         if column in features.columns:
             panel[column] = features[column].to_numpy()[rows]
@@ -204,9 +253,14 @@ def build_panel(features: pd.DataFrame, context: FeatureContext, macro_lag: int 
     lag = np.timedelta64(macro_lag, "M")
     lagged = pd.Series((calendar.astype("datetime64[M]") - lag).astype("datetime64[ns]"))
     panel["state_unemp_tv"] = state_unemployment_at(states, lagged, context).to_numpy()
-    at_issue = state_unemployment_at(features["addr_state"], pd.Series(
-        (features["issue_d"].to_numpy(dtype="datetime64[M]") - lag).astype("datetime64[ns]"),
-        index=features.index), context).to_numpy()
+    at_issue = state_unemployment_at(
+        features["addr_state"],
+        pd.Series(
+            (features["issue_d"].to_numpy(dtype="datetime64[M]") - lag).astype("datetime64[ns]"),
+            index=features.index,
+        ),
+        context,
+    ).to_numpy()
     panel["state_unemp_change_since_issue"] = panel["state_unemp_tv"] - at_issue[rows]
     return panel
 

@@ -1,6 +1,6 @@
 """Loan-purpose family: what the money is for, and how large the loan is for the borrower."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from overdue.errors import DataError
 from overdue.features.registry import feature
@@ -35,9 +35,13 @@ def purpose(loans, context):
     values = loans["purpose"].astype("string")
     unknown = ~values.isin(list(PURPOSE_GROUPS))
     if unknown.any():
-        raise DataError("loan table", "purpose", "unknown loan purpose (known: "
-                        f"{', '.join(PURPOSE_GROUPS)})", int(unknown.sum()),
-                        values[unknown].drop_duplicates().head(3).tolist())
+        raise DataError(
+            "loan table",
+            "purpose",
+            f"unknown loan purpose (known: {', '.join(PURPOSE_GROUPS)})",
+            int(unknown.sum()),
+            values[unknown].drop_duplicates().head(3).tolist(),
+        )
     return values
 
 

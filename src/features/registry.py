@@ -4,10 +4,11 @@ unit and source columns; its docstring's first line is its definition.
 The feature dictionary, the features table and the model specifications all read this one
 registry, so no definition is written twice.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 
@@ -97,8 +98,16 @@ def feature_dictionary() -> pd.DataFrame:
     """
     import overdue.features  # noqa: F401  (importing the package registers every family)
 
-    rows = [{"name": f.name, "family": f.family, "definition": f.definition, "unit": f.unit,
-             "source_columns": ", ".join(f.sources)} for f in REGISTRY.values()]
+    rows = [
+        {
+            "name": f.name,
+            "family": f.family,
+            "definition": f.definition,
+            "unit": f.unit,
+            "source_columns": ", ".join(f.sources),
+        }
+        for f in REGISTRY.values()
+    ]
     return pd.DataFrame(rows).set_index("name")
 
 

@@ -1,4 +1,5 @@
 """Platform-underwriting family: the platform's policy, verification, vintage and pricing."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -75,7 +76,7 @@ def fico_grade_cutoffs_from_counts(fico_counts: pd.Series, grade_counts: pd.Seri
     [762.5, 725.0, 687.5, 650.0, 650.0, 650.0]
     """
     shares = (grade_counts / grade_counts.sum()).reindex(list(GRADES), fill_value=0.0)
-    upper_share = np.cumsum(shares.to_numpy())[:-1]   # share graded A, A–B, …, A–F
+    upper_share = np.cumsum(shares.to_numpy())[:-1]  # share graded A, A–B, …, A–F
     fico_counts = fico_counts.sort_index()
     values, counts = fico_counts.index.to_numpy(dtype=float), fico_counts.to_numpy(dtype=np.int64)
     return [quantile_from_counts(values, counts, 1 - s) for s in upper_share]
@@ -147,4 +148,6 @@ def grade_gap(loans, context):
 @feature("underwriting", "fraction", ["funded_amnt_inv", "funded_amnt"])
 def inv_funded_share(loans, context):
     """Share of the funded amount put up by investors (the rest by the platform)."""
-    return (loans["funded_amnt_inv"] / loans["funded_amnt"].where(loans["funded_amnt"] > 0)).clip(0, 1)
+    return (loans["funded_amnt_inv"] / loans["funded_amnt"].where(loans["funded_amnt"] > 0)).clip(
+        0, 1
+    )

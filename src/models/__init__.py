@@ -17,6 +17,7 @@ Examples
 >>> fit_logit.__module__, fit_cox.__module__
 ('overdue.models.logit', 'overdue.models.cox')
 """
+
 from overdue.models.assessment import AUC, auc_delong, calibration_table, compare_auc_delong
 from overdue.models.attribution import attribute, drop_one_auc, drop_one_lr, shapley_pseudo_r2
 from overdue.models.cox import cox_zph, fit_cause_specific_cox, fit_cox
@@ -25,19 +26,53 @@ from overdue.models.fine_gray import fit_fine_gray
 from overdue.models.hazard import fit_discrete_hazard
 from overdue.models.incidence import cumulative_incidence, gray_test
 from overdue.models.irls import fit_glm_irls
-from overdue.models.survival_curves import kaplan_meier, logrank_test
-from overdue.models.logit import average_marginal_effects, fit_logit, fit_nested, lr_test, wald_test
+from overdue.models.logit import (
+    average_marginal_effects,
+    fit_logit,
+    fit_nested,
+    lr_test,
+    wald_test,
+)
 from overdue.models.policy import approval_tradeoff, pricing_by_grade
 from overdue.models.result import FitResult, TestResult
 from overdue.models.specs import FAMILIES, ModelSample, model_sample
+from overdue.models.survival_curves import kaplan_meier, logrank_test
 from overdue.models.validation import OutOfTimeResult, out_of_time_auc
 
 __all__ = [
-    "AUC", "FAMILIES", "FitResult", "ModelSample", "OutOfTimeResult", "TestResult",
-    "approval_tradeoff", "attribute", "auc_delong", "average_marginal_effects",
-    "calibration_table", "compare_auc_delong", "cox_zph", "cumulative_incidence",
-    "default_rates", "drop_one_auc", "drop_one_lr", "fit_cause_specific_cox", "fit_cox",
-    "fit_discrete_hazard", "fit_fine_gray", "fit_glm_irls", "fit_logit", "fit_nested",
-    "gray_test", "kaplan_meier", "logrank_test", "lr_test", "model_sample", "out_of_time_auc",
-    "pricing_by_grade", "shapley_pseudo_r2", "vintage_curves", "wald_test", "wilson_interval",
+    "AUC",
+    "FAMILIES",
+    "FitResult",
+    "ModelSample",
+    "OutOfTimeResult",
+    "TestResult",
+    "approval_tradeoff",
+    "attribute",
+    "auc_delong",
+    "average_marginal_effects",
+    "calibration_table",
+    "compare_auc_delong",
+    "cox_zph",
+    "cumulative_incidence",
+    "default_rates",
+    "drop_one_auc",
+    "drop_one_lr",
+    "fit_cause_specific_cox",
+    "fit_cox",
+    "fit_discrete_hazard",
+    "fit_fine_gray",
+    "fit_glm_irls",
+    "fit_logit",
+    "fit_nested",
+    "gray_test",
+    "kaplan_meier",
+    "logrank_test",
+    "lr_test",
+    "model_sample",
+    "out_of_time_auc",
+    "pricing_by_grade",
+    "shapley_pseudo_r2",
+    "vintage_curves",
+    "wald_test",
+    "wilson_interval",
 ]

@@ -12,6 +12,7 @@ Examples
 >>> round(auc_delong([1, 1, 0, 0, 0], [0.9, 0.4, 0.5, 0.2, 0.1]).auc, 4)
 0.8333
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -86,8 +87,10 @@ def delong(y, *scores) -> tuple[np.ndarray, np.ndarray]:
     # non-event is out-scored by.
     event_placements = (rank_all[:, :m] - rank_events) / n
     non_event_placements = 1.0 - (rank_all[:, m:] - rank_non_events) / m
-    covariance = (np.atleast_2d(np.cov(event_placements)) / m
-                  + np.atleast_2d(np.cov(non_event_placements)) / n)
+    covariance = (
+        np.atleast_2d(np.cov(event_placements)) / m
+        + np.atleast_2d(np.cov(non_event_placements)) / n
+    )
     return aucs, covariance
 
 
@@ -148,11 +151,21 @@ def compare_auc_delong(y, score_a, score_b, alpha: float = 0.05) -> TestResult:
     variance = covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1]
     se = float(np.sqrt(max(variance, 0.0)))
     q = stats.norm.ppf(1 - alpha / 2)
-    z = difference / se if se > 0 else (0.0 if difference == 0 else np.copysign(np.inf, difference))
-    return TestResult("DeLong", float(z), None, float(2 * stats.norm.sf(abs(z))),
-                      estimate=difference, se=se, ci_lower=difference - q * se,
-                      ci_upper=difference + q * se)
-
+    z = (
+        difference / se
+        if se > 0
+        else (0.0 if difference == 0 else np.copysign(np.inf, difference))
+    )
+    return TestResult(
+        "DeLong",
+        float(z),
+        None,
+        float(2 * stats.norm.sf(abs(z))),
+        estimate=difference,
+        se=se,
+        ci_lower=difference - q * se,
+        ci_upper=difference + q * se,
+    )
 
 
 def calibration_table(y, p, bins: int = 10, in_sample: bool = True) -> TestResult:
@@ -201,12 +214,20 @@ def calibration_table(y, p, bins: int = 10, in_sample: bool = True) -> TestResul
     group = pd.cut(p, edges, include_lowest=True)
     frame = pd.DataFrame({"y": y, "p": p, "group": group})
     table = frame.groupby("group", observed=True).agg(
-        p_min=("p", "min"), p_max=("p", "max"), n=("y", "size"), observed=("y", "sum"),
-        expected=("p", "sum"))
+        p_min=("p", "min"),
+        p_max=("p", "max"),
+        n=("y", "size"),
+        observed=("y", "sum"),
+        expected=("p", "sum"),
+    )
     table["observed_rate"] = table["observed"] / table["n"]
     table["mean_predicted"] = table["expected"] / table["n"]
-    statistic = float(((table["observed"] - table["expected"]) ** 2
-                       / (table["expected"] * (1 - table["mean_predicted"]))).sum())
+    statistic = float(
+        (
+            (table["observed"] - table["expected"]) ** 2
+            / (table["expected"] * (1 - table["mean_predicted"]))
+        ).sum()
+    )
     df = len(table) - 2 if in_sample else len(table)
     if df < 1:
         raise ValueError(f"only {len(table)} distinct risk groups: too few for Hosmer–Lemeshow")

@@ -24,6 +24,7 @@ Examples
 >>> bool(result.table.loc["credit", "shapley"] > 20 * abs(result.table.loc["capacity", "shapley"]))
 True
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -42,7 +43,6 @@ from overdue.models.design import term_names
 from overdue.models.logit import fit_logit, lr_test, wald_test
 from overdue.models.specs import FAMILIES, OUTCOME, rhs
 from overdue.models.validation import out_of_time_auc
-
 
 # ----------------------------------------------------------------------------------------------
 # the design shared by every subset fit
@@ -95,8 +95,10 @@ def _check_families(families: Mapping[str, Sequence[str]]) -> dict[str, list[str
         for term in terms:
             for term_name in term_names(term):
                 if term_name in owner:
-                    raise ValueError(f"term {term_name!r} is in families '{owner[term_name]}' "
-                                     f"and '{name}'; families must not share terms")
+                    raise ValueError(
+                        f"term {term_name!r} is in families '{owner[term_name]}' "
+                        f"and '{name}'; families must not share terms"
+                    )
                 owner[term_name] = name
     return checked
 
@@ -135,16 +137,20 @@ def family_design(
     if df[outcome].isna().any() or not set(pd.unique(df[outcome])) <= {0, 1}:
         raise ValueError(f"outcome column '{outcome}' must be 0/1 without missing values")
     try:
-        response, design = patsy.dmatrices(full_formula, df, NA_action="raise",
-                                           return_type="dataframe")
+        response, design = patsy.dmatrices(
+            full_formula, df, NA_action="raise", return_type="dataframe"
+        )
     except patsy.PatsyError as err:
-        raise ValueError(f"cannot build the design of {full_formula!r} (missing values? use "
-                         f"overdue.models.specs.complete_cases first): {err}") from err
+        raise ValueError(
+            f"cannot build the design of {full_formula!r} (missing values? use "
+            f"overdue.models.specs.complete_cases first): {err}"
+        ) from err
     slices = design.design_info.term_name_slices
     family_columns = {}
     for name, terms in families.items():
-        positions = [np.arange(design.shape[1])[slices[t]] for term in terms
-                     for t in term_names(term)]
+        positions = [
+            np.arange(design.shape[1])[slices[t]] for term in terms for t in term_names(term)
+        ]
         family_columns[name] = np.concatenate(positions)
     exog = design.to_numpy(dtype=float)
     if design.columns[0] != "Intercept":
@@ -154,23 +160,30 @@ def family_design(
     if constant:
         raise ValueError(f"design columns {constant} are constant in the data")
     exog[:, 1:] = (exog[:, 1:] - exog[:, 1:].mean(axis=0)) / spread
-    return FamilyDesign(exog, response.to_numpy()[:, 0], list(design.columns), family_columns,
-                        design.index)
+    return FamilyDesign(
+        exog, response.to_numpy()[:, 0], list(design.columns), family_columns, design.index
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # fast weighted logit (log-likelihood only), for the 2^k subsets and their bootstrap replicates
 
 
-def _log_likelihood(exog: np.ndarray, y: np.ndarray, weights: np.ndarray,
-                    beta: np.ndarray) -> float:
+def _log_likelihood(
+    exog: np.ndarray, y: np.ndarray, weights: np.ndarray, beta: np.ndarray
+) -> float:
     eta = exog @ beta
     return float(weights @ (y * eta - np.logaddexp(0.0, eta)))
 
 
-def _fit_loglik(exog: np.ndarray, y: np.ndarray, weights: np.ndarray,
-                start: np.ndarray | None = None, tol: float = 1e-10,
-                maxiter: int = 100) -> tuple[float, np.ndarray, bool]:
+def _fit_loglik(
+    exog: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    start: np.ndarray | None = None,
+    tol: float = 1e-10,
+    maxiter: int = 100,
+) -> tuple[float, np.ndarray, bool]:
     """Maximise a frequency-weighted logit log-likelihood by damped Newton–Raphson.
 
     Returns the maximum log-likelihood, the coefficients and whether it converged. Step halving
@@ -211,9 +224,9 @@ def _null_loglik(y: np.ndarray, weights: np.ndarray) -> float:
     return float(events * np.log(rate) + (total - events) * np.log1p(-rate))
 
 
-def _subset_logliks(design: FamilyDesign, weights: np.ndarray,
-                    starts: Mapping[frozenset, np.ndarray] | None = None
-                    ) -> tuple[dict[frozenset, float], dict[frozenset, np.ndarray], int]:
+def _subset_logliks(
+    design: FamilyDesign, weights: np.ndarray, starts: Mapping[frozenset, np.ndarray] | None = None
+) -> tuple[dict[frozenset, float], dict[frozenset, np.ndarray], int]:
     names = list(design.family_columns)
     logliks: dict[frozenset, float] = {frozenset(): _null_loglik(design.y, weights)}
     coefficients: dict[frozenset, np.ndarray] = {}
@@ -223,8 +236,11 @@ def _subset_logliks(design: FamilyDesign, weights: np.ndarray,
             key = frozenset(subset)
             columns = design.subset_columns(subset)
             loglik, beta, converged = _fit_loglik(
-                design.exog[:, columns], design.y, weights,
-                start=None if starts is None else starts[key])
+                design.exog[:, columns],
+                design.y,
+                weights,
+                start=None if starts is None else starts[key],
+            )
             logliks[key], coefficients[key] = loglik, beta
             not_converged += not converged
     return logliks, coefficients, not_converged
@@ -259,8 +275,12 @@ def shapley_values(value: Mapping[frozenset, float], players: Sequence[str]) -> 
     """
     players = list(players)
     n = len(players)
-    missing = [set(s) for size in range(n + 1) for s in combinations(players, size)
-               if frozenset(s) not in value]
+    missing = [
+        set(s)
+        for size in range(n + 1)
+        for s in combinations(players, size)
+        if frozenset(s) not in value
+    ]
     if missing:
         raise ValueError(f"values missing for coalitions {missing[:3]}")
     result = {}
@@ -276,8 +296,9 @@ def shapley_values(value: Mapping[frozenset, float], players: Sequence[str]) -> 
     return result
 
 
-def _pseudo_r2_shapley(logliks: Mapping[frozenset, float], players: Sequence[str]
-                       ) -> tuple[dict[str, float], dict[frozenset, float]]:
+def _pseudo_r2_shapley(
+    logliks: Mapping[frozenset, float], players: Sequence[str]
+) -> tuple[dict[str, float], dict[frozenset, float]]:
     null = logliks[frozenset()]
     r2 = {key: 1.0 - loglik / null for key, loglik in logliks.items()}
     return shapley_values(r2, players), r2
@@ -315,8 +336,9 @@ class ShapleyResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _bootstrap_weights(n_rows: int, rng: np.random.Generator,
-                       cluster_codes: np.ndarray | None) -> np.ndarray:
+def _bootstrap_weights(
+    n_rows: int, rng: np.random.Generator, cluster_codes: np.ndarray | None
+) -> np.ndarray:
     if cluster_codes is None:
         return np.bincount(rng.integers(0, n_rows, n_rows), minlength=n_rows).astype(float)
     n_clusters = cluster_codes.max() + 1
@@ -400,26 +422,42 @@ def shapley_pseudo_r2(
         replicates.append({**boot_shapley, "full_r2": boot_r2[frozenset(players)]})
     boot = pd.DataFrame(replicates, columns=[*players, "full_r2"])
     if failed:
-        problems.append(f"{failed} of {n_boot} bootstrap replicates had a subset fit that did "
-                        "not converge (separation in the resample)")
+        problems.append(
+            f"{failed} of {n_boot} bootstrap replicates had a subset fit that did "
+            "not converge (separation in the resample)"
+        )
     if cluster_codes is not None and cluster_codes.max() + 1 < FEW_CLUSTERS:
         problems.append(f"only {cluster_codes.max() + 1} clusters of '{cluster}' to resample")
 
     full_r2 = r2[frozenset(players)]
     bounds = [alpha / 2, 1 - alpha / 2]
-    ci = (boot[players].quantile(bounds).T.to_numpy() if n_boot
-          else np.full((len(players), 2), np.nan))
-    table = pd.DataFrame({
-        "shapley": [shapley[p] for p in players],
-        "share": [shapley[p] / full_r2 for p in players],
-        "ci_lower": ci[:, 0], "ci_upper": ci[:, 1]},
-        index=pd.Index(players, name="family"))
-    subsets = pd.DataFrame([
-        {"families": "+".join(p for p in players if p in key) or "(intercept only)",
-         "n_families": len(key), "k": len(design.subset_columns([p for p in players if p in key])),
-         "loglik": logliks[key], "pseudo_r2": r2[key]}
-        for key in logliks]).set_index("families")
-    full_ci = (tuple(boot["full_r2"].quantile(bounds)) if n_boot else (np.nan, np.nan))
+    ci = (
+        boot[players].quantile(bounds).T.to_numpy()
+        if n_boot
+        else np.full((len(players), 2), np.nan)
+    )
+    table = pd.DataFrame(
+        {
+            "shapley": [shapley[p] for p in players],
+            "share": [shapley[p] / full_r2 for p in players],
+            "ci_lower": ci[:, 0],
+            "ci_upper": ci[:, 1],
+        },
+        index=pd.Index(players, name="family"),
+    )
+    subsets = pd.DataFrame(
+        [
+            {
+                "families": "+".join(p for p in players if p in key) or "(intercept only)",
+                "n_families": len(key),
+                "k": len(design.subset_columns([p for p in players if p in key])),
+                "loglik": logliks[key],
+                "pseudo_r2": r2[key],
+            }
+            for key in logliks
+        ]
+    ).set_index("families")
+    full_ci = tuple(boot["full_r2"].quantile(bounds)) if n_boot else (np.nan, np.nan)
     return ShapleyResult(table, subsets, full_r2, full_ci, boot, len(design.y), problems)
 
 
@@ -468,13 +506,25 @@ def drop_one_lr(
     full = fit_logit(df, rhs(names, family_terms=families), outcome=outcome, cluster=cluster)
     rows = []
     for name in names:
-        without = fit_logit(df, rhs([n for n in names if n != name], family_terms=families),
-                            outcome=outcome, cluster=cluster)
+        without = fit_logit(
+            df,
+            rhs([n for n in names if n != name], family_terms=families),
+            outcome=outcome,
+            cluster=cluster,
+        )
         lr = lr_test(without, full)
         wald = wald_test(full, families[name])
-        rows.append({"family": name, "df": lr.df, "lr_stat": lr.statistic, "lr_p": lr.p,
-                     "wald_stat": wald.statistic, "wald_p": wald.p,
-                     "loglik_without": without.loglik})
+        rows.append(
+            {
+                "family": name,
+                "df": lr.df,
+                "lr_stat": lr.statistic,
+                "lr_p": lr.p,
+                "wald_stat": wald.statistic,
+                "wald_p": wald.p,
+                "loglik_without": without.loglik,
+            }
+        )
     return pd.DataFrame(rows).set_index("family")
 
 
@@ -526,19 +576,34 @@ def drop_one_auc(
     if len(families) < 2:
         raise ValueError("drop-one comparisons need at least two families")
     names = list(families)
+
     def validate(chosen):
-        return out_of_time_auc(df, rhs(chosen, family_terms=families), outcome=outcome,
-                               cutoff=cutoff, date_col=date_col, alpha=alpha)
+        return out_of_time_auc(
+            df,
+            rhs(chosen, family_terms=families),
+            outcome=outcome,
+            cutoff=cutoff,
+            date_col=date_col,
+            alpha=alpha,
+        )
 
     full = validate(names)
     rows = []
     for name in names:
         without = validate([n for n in names if n != name])
         difference = compare_auc_delong(full.y, full.p, without.p, alpha)
-        rows.append({"family": name, "auc_full": full.auc.auc, "auc_without": without.auc.auc,
-                     "delta_auc": difference.estimate, "se": difference.se,
-                     "ci_lower": difference.ci_lower, "ci_upper": difference.ci_upper,
-                     "p": difference.p})
+        rows.append(
+            {
+                "family": name,
+                "auc_full": full.auc.auc,
+                "auc_without": without.auc.auc,
+                "delta_auc": difference.estimate,
+                "se": difference.se,
+                "ci_lower": difference.ci_lower,
+                "ci_upper": difference.ci_upper,
+                "p": difference.p,
+            }
+        )
     return pd.DataFrame(rows).set_index("family")
 
 
@@ -611,10 +676,19 @@ def attribute(
     lr = drop_one_lr(df, families, outcome, cluster)
     auc = drop_one_auc(df, families, outcome, cutoff, date_col, alpha)
     shapley = shapley_pseudo_r2(df, families, outcome, n_boot, seed, cluster, alpha)
-    table = pd.DataFrame({
-        "df": lr["df"], "lr_stat": lr["lr_stat"], "lr_p": lr["lr_p"], "wald_p": lr["wald_p"],
-        "delta_auc": auc["delta_auc"], "delta_auc_ci_lower": auc["ci_lower"],
-        "delta_auc_ci_upper": auc["ci_upper"], "shapley_r2": shapley.table["shapley"],
-        "shapley_ci_lower": shapley.table["ci_lower"],
-        "shapley_ci_upper": shapley.table["ci_upper"], "shapley_share": shapley.table["share"]})
+    table = pd.DataFrame(
+        {
+            "df": lr["df"],
+            "lr_stat": lr["lr_stat"],
+            "lr_p": lr["lr_p"],
+            "wald_p": lr["wald_p"],
+            "delta_auc": auc["delta_auc"],
+            "delta_auc_ci_lower": auc["ci_lower"],
+            "delta_auc_ci_upper": auc["ci_upper"],
+            "shapley_r2": shapley.table["shapley"],
+            "shapley_ci_lower": shapley.table["ci_lower"],
+            "shapley_ci_upper": shapley.table["ci_upper"],
+            "shapley_share": shapley.table["share"],
+        }
+    )
     return Attribution(lr, auc, shapley, table)

@@ -13,6 +13,7 @@ Traceback (most recent call last):
 ...
 ValueError: event column 'defaulted' must be 0/1, found values [2.0]
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -73,8 +74,10 @@ def numeric_column(df: pd.DataFrame, column: str, role: str) -> np.ndarray:
     array = values.to_numpy(dtype=float, na_value=np.nan)
     bad = ~np.isfinite(array)
     if bad.any():
-        raise ValueError(f"{role} column {column!r} has {int(bad.sum())} missing or infinite "
-                         f"values (first at index {df.index[int(bad.argmax())]!r})")
+        raise ValueError(
+            f"{role} column {column!r} has {int(bad.sum())} missing or infinite "
+            f"values (first at index {df.index[int(bad.argmax())]!r})"
+        )
     return array
 
 
@@ -82,22 +85,28 @@ def duration_column(df: pd.DataFrame, column: str) -> np.ndarray:
     """Non-negative finite durations."""
     durations = numeric_column(df, column, "duration")
     if (durations < 0).any():
-        raise ValueError(f"duration column {column!r} has {int((durations < 0).sum())} "
-                         "negative values")
+        raise ValueError(
+            f"duration column {column!r} has {int((durations < 0).sum())} negative values"
+        )
     return durations
 
 
-def binary_column(df: pd.DataFrame, column: str, role: str = "event",
-                  both_values: bool = False) -> np.ndarray:
+def binary_column(
+    df: pd.DataFrame, column: str, role: str = "event", both_values: bool = False
+) -> np.ndarray:
     """A 0/1 column as booleans; with ``both_values``, a constant column raises too."""
     values = numeric_column(df, column, role)
     not_binary = (values != 0) & (values != 1)
     if not_binary.any():
-        raise ValueError(f"{role} column {column!r} must be 0/1, found values "
-                         f"{np.unique(values[not_binary])[:5].tolist()}")
+        raise ValueError(
+            f"{role} column {column!r} must be 0/1, found values "
+            f"{np.unique(values[not_binary])[:5].tolist()}"
+        )
     if both_values and len(values) and (values.min() == values.max()):
-        raise ValueError(f"{role} column {column!r} has a single value ({values[0]:g}): the "
-                         "model needs both events and non-events")
+        raise ValueError(
+            f"{role} column {column!r} has a single value ({values[0]:g}): the "
+            "model needs both events and non-events"
+        )
     return values.astype(bool)
 
 
@@ -105,11 +114,14 @@ def cause_codes(df: pd.DataFrame, column: str, cause: int) -> np.ndarray:
     """Integer event codes (``CENSORED`` = 0, causes 1, 2, ...), with ``cause`` among them."""
     codes = numeric_column(df, column, "event")
     if (codes != np.round(codes)).any() or (codes < 0).any():
-        raise ValueError(f"event column {column!r} must hold non-negative integer codes "
-                         f"({CENSORED} censored, 1, 2, ... causes)")
+        raise ValueError(
+            f"event column {column!r} must hold non-negative integer codes "
+            f"({CENSORED} censored, 1, 2, ... causes)"
+        )
     if cause == CENSORED:
-        raise ValueError(f"cause={cause} is the censoring code; pick an event code of column "
-                         f"{column!r}")
+        raise ValueError(
+            f"cause={cause} is the censoring code; pick an event code of column {column!r}"
+        )
     codes = codes.astype(int)
     if not (codes == cause).any():
         raise ValueError(f"event column {column!r} has no events of cause {cause}")
@@ -123,8 +135,9 @@ def check_alpha(alpha: float) -> float:
     return alpha
 
 
-def group_codes(df: pd.DataFrame, columns: str | Sequence[str] | None,
-                role: str) -> tuple[np.ndarray, list]:
+def group_codes(
+    df: pd.DataFrame, columns: str | Sequence[str] | None, role: str
+) -> tuple[np.ndarray, list]:
     """Integer codes (sorted by value) and one label per group of the given columns.
 
     A single column keeps its own values as labels; several columns get R-style labels
@@ -149,8 +162,10 @@ def group_codes(df: pd.DataFrame, columns: str | Sequence[str] | None,
         return codes.astype(np.int64), list(uniques)
     grouped = df[names].groupby(names, sort=True, observed=True)
     codes = grouped.ngroup().to_numpy(dtype=np.int64)
-    labels = [", ".join(f"{name}={value}" for name, value in zip(names, key))
-              for key in grouped.size().index]
+    labels = [
+        ", ".join(f"{name}={value}" for name, value in zip(names, key))
+        for key in grouped.size().index
+    ]
     return codes, labels
 
 
@@ -176,12 +191,13 @@ def few_clusters_warning(n_clusters: int | None, cluster: str | None) -> list[st
     """
     if cluster is None or n_clusters is None or n_clusters >= FEW_CLUSTERS:
         return []
-    return [f"only {n_clusters} clusters in {cluster!r}: cluster-robust standard errors are "
-            f"unreliable with fewer than {FEW_CLUSTERS}"]
+    return [
+        f"only {n_clusters} clusters in {cluster!r}: cluster-robust standard errors are "
+        f"unreliable with fewer than {FEW_CLUSTERS}"
+    ]
 
 
-def comparison_groups(df: pd.DataFrame, by: str | Sequence[str] | None
-                      ) -> tuple[np.ndarray, list]:
+def comparison_groups(df: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[np.ndarray, list]:
     """:func:`group_codes` of the ``by`` column(s) a k-sample test compares (log-rank, Gray),
     after checking there are at least two groups.
 

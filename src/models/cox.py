@@ -22,6 +22,7 @@ Examples
 >>> fit.ratio_name, fit.cov_type, round(float(fit.summary.loc["x", "exp_estimate"]), 1)
 ('hazard ratio', 'nonrobust', 1.7)
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -65,11 +66,21 @@ __all__ = ["cox_zph", "fit_cause_specific_cox", "fit_cox"]
 TIES = ("efron", "breslow")
 
 
-def fit_cox(df: pd.DataFrame, rhs: str | Sequence[str], *, duration: str = "time",
-            event: str = "defaulted", ties: str = "efron",
-            strata: str | Sequence[str] | None = None, cluster: str | None = None,
-            weights: str | None = None, robust: bool | None = None, alpha: float = 0.05,
-            max_iter: int = 50, tol: float = 1e-10) -> FitResult:
+def fit_cox(
+    df: pd.DataFrame,
+    rhs: str | Sequence[str],
+    *,
+    duration: str = "time",
+    event: str = "defaulted",
+    ties: str = "efron",
+    strata: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    weights: str | None = None,
+    robust: bool | None = None,
+    alpha: float = 0.05,
+    max_iter: int = 50,
+    tol: float = 1e-10,
+) -> FitResult:
     """Fit a Cox proportional-hazards model of time to default.
 
     Estimates match R's ``coxph`` (same centring, tie handling, convergence rule and robust
@@ -141,17 +152,40 @@ def fit_cox(df: pd.DataFrame, rhs: str | Sequence[str], *, duration: str = "time
     check_frame(df)
     durations = duration_column(df, duration)
     events = binary_column(df, event, "event")
-    return _fit(df, rhs, durations, events, model="cox", event=event, cause=None, ties=ties,
-                strata=strata, cluster=cluster, weights=weights, robust=robust, alpha=alpha,
-                max_iter=max_iter, tol=tol)
+    return _fit(
+        df,
+        rhs,
+        durations,
+        events,
+        model="cox",
+        event=event,
+        cause=None,
+        ties=ties,
+        strata=strata,
+        cluster=cluster,
+        weights=weights,
+        robust=robust,
+        alpha=alpha,
+        max_iter=max_iter,
+        tol=tol,
+    )
 
 
-def fit_cause_specific_cox(df: pd.DataFrame, rhs: str | Sequence[str], *, cause: int = 1,
-                           duration: str = "time", event: str = "event",
-                           ties: str = "efron", strata: str | Sequence[str] | None = None,
-                           cluster: str | None = None, weights: str | None = None,
-                           alpha: float = 0.05, max_iter: int = 50,
-                           tol: float = 1e-10) -> FitResult:
+def fit_cause_specific_cox(
+    df: pd.DataFrame,
+    rhs: str | Sequence[str],
+    *,
+    cause: int = 1,
+    duration: str = "time",
+    event: str = "event",
+    ties: str = "efron",
+    strata: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    weights: str | None = None,
+    alpha: float = 0.05,
+    max_iter: int = 50,
+    tol: float = 1e-10,
+) -> FitResult:
     """Cox model for the cause-specific hazard of one cause; other causes count as censoring.
 
     The cause-specific hazard answers "among loans still open, how fast does this cause
@@ -192,9 +226,23 @@ def fit_cause_specific_cox(df: pd.DataFrame, rhs: str | Sequence[str], *, cause:
     check_frame(df)
     durations = duration_column(df, duration)
     events = cause_codes(df, event, cause) == cause
-    return _fit(df, rhs, durations, events, model="cause_specific_cox", event=event,
-                cause=cause, ties=ties, strata=strata, cluster=cluster, weights=weights,
-                robust=None, alpha=alpha, max_iter=max_iter, tol=tol)
+    return _fit(
+        df,
+        rhs,
+        durations,
+        events,
+        model="cause_specific_cox",
+        event=event,
+        cause=cause,
+        ties=ties,
+        strata=strata,
+        cluster=cluster,
+        weights=weights,
+        robust=None,
+        alpha=alpha,
+        max_iter=max_iter,
+        tol=tol,
+    )
 
 
 def _check_ties(ties: str) -> None:
@@ -202,10 +250,24 @@ def _check_ties(ties: str) -> None:
         raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
 
 
-def _fit(df: pd.DataFrame, rhs: str | Sequence[str], durations: np.ndarray,
-         events: np.ndarray, *, model: str, event: str, cause: int | None, ties: str,
-         strata, cluster: str | None, weights: str | None, robust: bool | None, alpha: float,
-         max_iter: int, tol: float) -> FitResult:
+def _fit(
+    df: pd.DataFrame,
+    rhs: str | Sequence[str],
+    durations: np.ndarray,
+    events: np.ndarray,
+    *,
+    model: str,
+    event: str,
+    cause: int | None,
+    ties: str,
+    strata,
+    cluster: str | None,
+    weights: str | None,
+    robust: bool | None,
+    alpha: float,
+    max_iter: int,
+    tol: float,
+) -> FitResult:
     """The Cox fit both public functions share, from checked durations and 0/1 events."""
     design = rhs_design(df, rhs, f"fit_{model}")
     names = design.names
@@ -218,8 +280,10 @@ def _fit(df: pd.DataFrame, rhs: str | Sequence[str], durations: np.ndarray,
     else:
         case_weights = numeric_column(df, weights, "weights")
         if (case_weights <= 0).any():
-            raise ValueError(f"weights column {weights!r} must be positive; "
-                             f"{int((case_weights <= 0).sum())} values are not")
+            raise ValueError(
+                f"weights column {weights!r} must be positive; "
+                f"{int((case_weights <= 0).sum())} values are not"
+            )
         whole_weights = bool(np.all(case_weights == np.round(case_weights)))
     stratum, stratum_labels = group_codes(df, strata, "strata")
     check_cluster(df, cluster)
@@ -233,8 +297,18 @@ def _fit(df: pd.DataFrame, rhs: str | Sequence[str], durations: np.ndarray,
     if not events.any():
         raise ValueError(f"event column {event!r} has no events; a Cox model needs some")
 
-    data = prepare_cox_data(design.matrix, indicator, names, durations, events, case_weights,
-                            stratum, stratum_labels, cluster_codes, ties)
+    data = prepare_cox_data(
+        design.matrix,
+        indicator,
+        names,
+        durations,
+        events,
+        case_weights,
+        stratum,
+        stratum_labels,
+        cluster_codes,
+        ties,
+    )
     null_sums = cox_sums(data, np.zeros(len(names)))
     check_full_rank(null_sums.moments, names)
     outcome = newton_raphson(data, null_sums, max_iter, tol)
@@ -247,16 +321,20 @@ def _fit(df: pd.DataFrame, rhs: str | Sequence[str], durations: np.ndarray,
         naive_cov = np.full((len(names), len(names)), np.nan)
         problems.append("the information matrix is singular at the estimate")
     if not outcome.converged:
-        problems.append(f"Cox fit did not converge in {outcome.iterations} Newton-Raphson "
-                        "iterations")
+        problems.append(
+            f"Cox fit did not converge in {outcome.iterations} Newton-Raphson iterations"
+        )
     # R's monotone-likelihood check: the next Newton step is still large relative to beta
     next_step = np.abs(naive_cov @ sums.score)
-    drifting = ~np.isfinite(next_step) | ((next_step > 1e-9)
-                                          & (next_step > np.sqrt(1e-9) * np.abs(beta)))
+    drifting = ~np.isfinite(next_step) | (
+        (next_step > 1e-9) & (next_step > np.sqrt(1e-9) * np.abs(beta))
+    )
     if outcome.converged and drifting.any():
-        problems.append("log-likelihood converged while coefficient(s) "
-                        f"{[names[k] for k in np.flatnonzero(drifting)]} kept growing: they "
-                        "may be infinite (monotone likelihood, e.g. a group without events)")
+        problems.append(
+            "log-likelihood converged while coefficient(s) "
+            f"{[names[k] for k in np.flatnonzero(drifting)]} kept growing: they "
+            "may be infinite (monotone likelihood, e.g. a group without events)"
+        )
     elif not outcome.converged and (np.abs(data.X @ beta).max() > 500 or drifting.all()):
         problems.append("one or more coefficients may be infinite")
 
@@ -274,8 +352,9 @@ def _fit(df: pd.DataFrame, rhs: str | Sequence[str], durations: np.ndarray,
     n_coef = len(names)
     lr_statistic = 2 * (sums.loglik - null_sums.loglik)
     try:
-        score_statistic = float(null_sums.score @ linalg.solve(null_sums.information,
-                                                               null_sums.score))
+        score_statistic = float(
+            null_sums.score @ linalg.solve(null_sums.information, null_sums.score)
+        )
     except (linalg.LinAlgError, ValueError):
         score_statistic = float("nan")
     with np.errstate(invalid="ignore"):
@@ -285,15 +364,28 @@ def _fit(df: pd.DataFrame, rhs: str | Sequence[str], durations: np.ndarray,
         return pd.DataFrame(matrix, index=names, columns=names)
 
     return FitResult(
-        model=model, summary=summary, n=len(df), events=int(events.sum()),
-        converged=outcome.converged, formula=design.formula, outcome=event,
-        loglik=sums.loglik, loglik_null=null_sums.loglik, cov=frame(cov),
+        model=model,
+        summary=summary,
+        n=len(df),
+        events=int(events.sum()),
+        converged=outcome.converged,
+        formula=design.formula,
+        outcome=event,
+        loglik=sums.loglik,
+        loglik_null=null_sums.loglik,
+        cov=frame(cov),
         cov_type="nonrobust" if not robust else "cluster" if cluster is not None else "robust",
-        cov_nonrobust=frame(naive_cov), alpha=alpha,
+        cov_nonrobust=frame(naive_cov),
+        alpha=alpha,
         # the errors are clustered only when the sandwich is used (robust=False ignores it)
-        cluster=cluster if robust else None, n_clusters=n_clusters,
-        iterations=outcome.iterations, step_halvings=outcome.halvings, ties=ties,
-        strata=tuple(as_column_list(strata)), cause=cause, term_columns=design.term_columns,
+        cluster=cluster if robust else None,
+        n_clusters=n_clusters,
+        iterations=outcome.iterations,
+        step_halvings=outcome.halvings,
+        ties=ties,
+        strata=tuple(as_column_list(strata)),
+        cause=cause,
+        term_columns=design.term_columns,
         warnings=problems,
         extra={
             "lr_test": chi2_test("likelihood-ratio", lr_statistic, n_coef),
@@ -303,19 +395,20 @@ def _fit(df: pd.DataFrame, rhs: str | Sequence[str], durations: np.ndarray,
             "means": pd.Series(data.means, index=names),
             "concordance": concordance(data, beta),
         },
-        _engine=CoxEngine(data, sums))
+        _engine=CoxEngine(data, sums),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # proportional-hazards check
 # ---------------------------------------------------------------------------------------------
 
+
 def _time_transform(data: CoxData, transform: str | Callable) -> tuple[np.ndarray, str]:
     """g(t) for each sorted subject, as cox.zph computes it (unweighted, ignoring strata)."""
     times = data.time
     if callable(transform):
-        return np.asarray(transform(times), dtype=float), getattr(transform, "__name__",
-                                                                  "user")
+        return np.asarray(transform(times), dtype=float), getattr(transform, "__name__", "user")
     if transform == "identity":
         return times.astype(float), transform
     if transform == "log":
@@ -331,12 +424,12 @@ def _time_transform(data: CoxData, transform: str | Callable) -> tuple[np.ndarra
         survival = np.cumprod(1 - deaths / at_risk)
         survival_before = np.r_[1.0, survival[:-1]]
         return 1 - survival_before[code], transform
-    raise ValueError(f"transform must be 'km', 'identity', 'rank', 'log' or a function, "
-                     f"got {transform!r}")
+    raise ValueError(
+        f"transform must be 'km', 'identity', 'rank', 'log' or a function, got {transform!r}"
+    )
 
 
-def cox_zph(fit: FitResult, transform: str | Callable = "km",
-            terms: bool = True) -> TestResult:
+def cox_zph(fit: FitResult, transform: str | Callable = "km", terms: bool = True) -> TestResult:
     """Test proportional hazards from scaled Schoenfeld residuals (Grambsch–Therneau).
 
     The score test, at the fitted coefficients, of adding ``x * g(t)`` for each term:
@@ -378,8 +471,10 @@ def cox_zph(fit: FitResult, transform: str | Callable = "km",
     (['x', 'GLOBAL'], True, 1)
     """
     if not isinstance(fit, FitResult) or not isinstance(fit._engine, CoxEngine):
-        raise ValueError("cox_zph needs the FitResult of fit_cox or fit_cause_specific_cox "
-                         "(which keeps the data the model was fitted on)")
+        raise ValueError(
+            "cox_zph needs the FitResult of fit_cox or fit_cause_specific_cox "
+            "(which keeps the data the model was fitted on)"
+        )
     data, sums = fit._engine.data, fit._engine.sums
     beta = fit.params.to_numpy()
     n_coef = len(beta)
@@ -390,19 +485,20 @@ def cox_zph(fit: FitResult, transform: str | Callable = "km",
 
     index = {name: k for k, name in enumerate(data.names)}
     if terms:
-        groups = {term: [index[c] for c in columns]
-                  for term, columns in fit.term_columns.items()}
+        groups = {term: [index[c] for c in columns] for term, columns in fit.term_columns.items()}
     else:
         groups = {name: [k] for name, k in index.items()}
     rows = []
     for members in list(groups.values()) + [list(range(n_coef))]:
         keep = np.r_[np.arange(n_coef), n_coef + np.asarray(members)]
         sub_score = score[keep]
-        statistic = float(sub_score @ linalg.solve(information[np.ix_(keep, keep)], sub_score,
-                                                   assume_a="sym"))
+        statistic = float(
+            sub_score @ linalg.solve(information[np.ix_(keep, keep)], sub_score, assume_a="sym")
+        )
         rows.append((statistic, len(members), float(stats.chi2.sf(statistic, len(members)))))
-    table = pd.DataFrame(rows, columns=["chisq", "df", "p"],
-                         index=pd.Index(list(groups) + ["GLOBAL"], name="term"))
+    table = pd.DataFrame(
+        rows, columns=["chisq", "df", "p"], index=pd.Index(list(groups) + ["GLOBAL"], name="term")
+    )
 
     labels = np.empty(len(data.stratum_labels), dtype=object)
     labels[:] = data.stratum_labels
@@ -411,5 +507,11 @@ def cox_zph(fit: FitResult, transform: str | Callable = "km",
     residuals.insert(0, "transformed_time", transformed[data.event])
     residuals.insert(0, "time", natural_times(data.time[data.event]))
     statistic, dof, p = rows[-1]
-    return TestResult("proportional-hazards", statistic, dof, p, table=table,
-                      detail={"scaled_residuals": residuals, "transform": transform_name})
+    return TestResult(
+        "proportional-hazards",
+        statistic,
+        dof,
+        p,
+        table=table,
+        detail={"scaled_residuals": residuals, "transform": transform_name},
+    )

@@ -27,6 +27,7 @@ Examples
 >>> outcome.converged, round(float(beta[0]), 4), round(concordance(data, beta), 4)
 (True, 0.9656, 0.7273)
 """
+
 from __future__ import annotations
 
 import functools
@@ -50,28 +51,28 @@ class CoxData:
     which keeps ``exp(xb)`` well scaled and leaves the partial likelihood unchanged.
     """
 
-    augmented: np.ndarray         # (1 + p, n) a row of ones, then the centred covariates
-    means: np.ndarray             # (p,) centring point removed from the covariates
-    weight: np.ndarray            # (n,) case weights
-    unit_weights: bool            # every case weight is 1 (weight need not be multiplied in)
-    cluster: np.ndarray | None    # (n,) cluster code, or None
-    names: list[str]              # coefficient names
+    augmented: np.ndarray  # (1 + p, n) a row of ones, then the centred covariates
+    means: np.ndarray  # (p,) centring point removed from the covariates
+    weight: np.ndarray  # (n,) case weights
+    unit_weights: bool  # every case weight is 1 (weight need not be multiplied in)
+    cluster: np.ndarray | None  # (n,) cluster code, or None
+    names: list[str]  # coefficient names
     stratum_labels: list
-    cell_bounds: np.ndarray       # (cells + 1,) row boundaries of (stratum, time, event) cells
-    block_bounds: np.ndarray      # row boundaries of the blocks cells are cut into
+    cell_bounds: np.ndarray  # (cells + 1,) row boundaries of (stratum, time, event) cells
+    block_bounds: np.ndarray  # row boundaries of the blocks cells are cut into
     cell_first_block: np.ndarray  # (cells,) index of each cell's first block
     null_block_moments: np.ndarray  # (blocks, 1 + p, 1 + p) each block's moments at beta = 0
-    cell_group: np.ndarray        # (cells,) index of the cell's (stratum, time) group
-    cell_is_event: np.ndarray     # (cells,) bool
-    group_stratum: np.ndarray     # (groups,) stratum code of each (stratum, time) group
-    group_time: np.ndarray        # (groups,) its time
-    stratum_bounds: np.ndarray    # (strata + 1,) group boundaries of each stratum
-    event_groups: np.ndarray      # (J,) groups holding at least one event
-    deaths: np.ndarray            # (J,) number of events in each event group
-    dead_weight: np.ndarray       # (J,) sum of case weights of those events
-    dead_weighted_x: np.ndarray   # (J, p) sum of w x over those events
-    tie_starts: np.ndarray        # (J,) position of each event group's first Efron term
-    tie_fraction: np.ndarray      # (D,) k / d for the k-th Efron term (0 for Breslow)
+    cell_group: np.ndarray  # (cells,) index of the cell's (stratum, time) group
+    cell_is_event: np.ndarray  # (cells,) bool
+    group_stratum: np.ndarray  # (groups,) stratum code of each (stratum, time) group
+    group_time: np.ndarray  # (groups,) its time
+    stratum_bounds: np.ndarray  # (strata + 1,) group boundaries of each stratum
+    event_groups: np.ndarray  # (J,) groups holding at least one event
+    deaths: np.ndarray  # (J,) number of events in each event group
+    dead_weight: np.ndarray  # (J,) sum of case weights of those events
+    dead_weighted_x: np.ndarray  # (J, p) sum of w x over those events
+    tie_starts: np.ndarray  # (J,) position of each event group's first Efron term
+    tie_fraction: np.ndarray  # (D,) k / d for the k-th Efron term (0 for Breslow)
 
     @property
     def X(self) -> np.ndarray:
@@ -109,18 +110,18 @@ class CoxSums:
     """Risk-set and tied-event sums at one beta, restricted to the J event groups."""
 
     loglik: float
-    score: np.ndarray             # (p,)
-    information: np.ndarray       # (p, p)
-    moments: np.ndarray           # (1 + p, 1 + p) sum over all rows of w exp(xb) [1,x][1,x]'
-    s1: np.ndarray                # (J, p) risk-set sum of w exp(xb) x
-    s2: np.ndarray                # (J, p, p) risk-set sum of w exp(xb) x x'
-    e1: np.ndarray                # (J, p) the same sums over the tied events only
-    e2: np.ndarray                # (J, p, p)
-    inv_sum: np.ndarray           # (J,) sum_k 1/den_k, den_k = s0 - c_k e0
-    frac_sum: np.ndarray          # (J,) sum_k c_k/den_k
-    inv_sq_sum: np.ndarray        # (J,) sum_k 1/den_k^2
-    frac_sq_sum: np.ndarray       # (J,) sum_k c_k/den_k^2
-    frac2_sq_sum: np.ndarray      # (J,) sum_k c_k^2/den_k^2
+    score: np.ndarray  # (p,)
+    information: np.ndarray  # (p, p)
+    moments: np.ndarray  # (1 + p, 1 + p) sum over all rows of w exp(xb) [1,x][1,x]'
+    s1: np.ndarray  # (J, p) risk-set sum of w exp(xb) x
+    s2: np.ndarray  # (J, p, p) risk-set sum of w exp(xb) x x'
+    e1: np.ndarray  # (J, p) the same sums over the tied events only
+    e2: np.ndarray  # (J, p, p)
+    inv_sum: np.ndarray  # (J,) sum_k 1/den_k, den_k = s0 - c_k e0
+    frac_sum: np.ndarray  # (J,) sum_k c_k/den_k
+    inv_sq_sum: np.ndarray  # (J,) sum_k 1/den_k^2
+    frac_sq_sum: np.ndarray  # (J,) sum_k c_k/den_k^2
+    frac2_sq_sum: np.ndarray  # (J,) sum_k c_k^2/den_k^2
 
 
 def check_full_rank(moments: np.ndarray, names: list[str]) -> None:
@@ -134,14 +135,17 @@ def check_full_rank(moments: np.ndarray, names: list[str]) -> None:
     scale = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     constant = scale <= 1e-7 * np.sqrt(second) + 1e-300
     if constant.any():
-        raise ValueError(f"covariate '{names[int(constant.argmax())]}' is constant; "
-                         "a Cox model has no intercept, drop it")
+        raise ValueError(
+            f"covariate '{names[int(constant.argmax())]}' is constant; "
+            "a Cox model has no intercept, drop it"
+        )
     correlation = covariance / np.outer(scale, scale)
     for k in range(1, len(names)):
         eigenvalues = np.linalg.eigvalsh(correlation[: k + 1, : k + 1])
         if eigenvalues[0] < 1e-10:
-            raise ValueError(f"covariate '{names[k]}' is collinear with earlier covariates "
-                             f"{names[:k]}")
+            raise ValueError(
+                f"covariate '{names[k]}' is collinear with earlier covariates {names[:k]}"
+            )
 
 
 _BLOCK_ROWS = 4096
@@ -164,23 +168,33 @@ def _time_codes(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def is_indicator(values: np.ndarray) -> bool:
     """Are all values in {-1, 0, 1}? A continuous column usually fails on its first few
     rows, so those are checked before the whole column."""
+
     def in_unit_set(part: np.ndarray) -> bool:
         magnitude = np.abs(part)
         return np.count_nonzero(magnitude == 0) + np.count_nonzero(magnitude == 1) == len(part)
+
     return in_unit_set(values[:256]) and in_unit_set(values)
 
 
-def prepare_cox_data(X: np.ndarray, indicator: np.ndarray, names: list[str],
-                     time: np.ndarray, event: np.ndarray, weight: np.ndarray,
-                     stratum: np.ndarray, stratum_labels: list,
-                     cluster: np.ndarray | None, ties: str) -> CoxData:
+def prepare_cox_data(
+    X: np.ndarray,
+    indicator: np.ndarray,
+    names: list[str],
+    time: np.ndarray,
+    event: np.ndarray,
+    weight: np.ndarray,
+    stratum: np.ndarray,
+    stratum_labels: list,
+    cluster: np.ndarray | None,
+    ties: str,
+) -> CoxData:
     """Sort, centre and index the data once; everything that does not depend on beta."""
     n = len(time)
     time_code, distinct_times = _time_codes(time)
     n_times = len(distinct_times)
     key = (stratum * n_times + time_code) * 2 + event
     # a stable sort keeps the original order within ties, as R does (cox.zph residual order)
-    key = key.astype(np.uint16 if key.max(initial=0) < 2 ** 16 else np.int64)
+    key = key.astype(np.uint16 if key.max(initial=0) < 2**16 else np.int64)
     order = np.argsort(key, kind="stable")
     key = key[order]
 
@@ -188,8 +202,13 @@ def prepare_cox_data(X: np.ndarray, indicator: np.ndarray, names: list[str],
     # Summed in slices too small for OpenBLAS to thread: a threaded call leaves its workers
     # spinning, burning the other core through the rest of the fit for no gain in time.
     slice_rows = 65_536
-    means = sum(weight[lo:lo + slice_rows] @ X[lo:lo + slice_rows]
-                for lo in range(0, n, slice_rows)) / weight.sum()
+    means = (
+        sum(
+            weight[lo : lo + slice_rows] @ X[lo : lo + slice_rows]
+            for lo in range(0, n, slice_rows)
+        )
+        / weight.sum()
+    )
     # R leaves indicator columns (values in {-1, 0, 1}) uncentred, so that the baseline hazard
     # is at the reference level of every factor and the mean of every other covariate
     means[indicator] = 0.0
@@ -210,8 +229,12 @@ def prepare_cox_data(X: np.ndarray, indicator: np.ndarray, names: list[str],
     # in cache and below the size at which OpenBLAS spends threads on a 7x7 result.
     blocks_per_cell = -(-np.diff(cell_bounds) // _BLOCK_ROWS)
     cell_first_block = np.cumsum(blocks_per_cell) - blocks_per_cell
-    block_bounds = np.r_[np.repeat(cell_bounds[:-1], blocks_per_cell) + _BLOCK_ROWS * (
-        np.arange(blocks_per_cell.sum()) - np.repeat(cell_first_block, blocks_per_cell)), n]
+    block_bounds = np.r_[
+        np.repeat(cell_bounds[:-1], blocks_per_cell)
+        + _BLOCK_ROWS
+        * (np.arange(blocks_per_cell.sum()) - np.repeat(cell_first_block, blocks_per_cell)),
+        n,
+    ]
 
     # One row per covariate, so that scaling a block by its risk scores runs along
     # contiguous memory. Whole rows of X are gathered a block at a time and, while the block
@@ -220,8 +243,7 @@ def prepare_cox_data(X: np.ndarray, indicator: np.ndarray, names: list[str],
     augmented = np.empty((X.shape[1] + 1, n))
     augmented[0] = 1.0
     null_block_moments = np.empty((len(block_bounds) - 1,) + (X.shape[1] + 1,) * 2)
-    for block, (lo, hi) in enumerate(zip(block_bounds[:-1].tolist(),
-                                         block_bounds[1:].tolist())):
+    for block, (lo, hi) in enumerate(zip(block_bounds[:-1].tolist(), block_bounds[1:].tolist())):
         columns = augmented[:, lo:hi]
         np.subtract(X.take(order[lo:hi], axis=0).T, means[:, None], out=columns[1:])
         weighted = columns if unit_weights else columns * weight[lo:hi]
@@ -241,21 +263,36 @@ def prepare_cox_data(X: np.ndarray, indicator: np.ndarray, names: list[str],
     # the k-th of d tied events (k = 0..d-1) enters Efron's denominator with weight 1 - k/d
     tie_starts = np.cumsum(deaths) - deaths
     if ties == "efron":
-        tie_fraction = ((np.arange(deaths.sum()) - np.repeat(tie_starts, deaths))
-                        / np.repeat(deaths, deaths))
+        tie_fraction = (np.arange(deaths.sum()) - np.repeat(tie_starts, deaths)) / np.repeat(
+            deaths, deaths
+        )
     else:
         tie_fraction = np.zeros(deaths.sum())
 
     return CoxData(
-        augmented=augmented, means=means, block_bounds=block_bounds,
-        cell_first_block=cell_first_block, null_block_moments=null_block_moments,
-        weight=weight, unit_weights=unit_weights,
+        augmented=augmented,
+        means=means,
+        block_bounds=block_bounds,
+        cell_first_block=cell_first_block,
+        null_block_moments=null_block_moments,
+        weight=weight,
+        unit_weights=unit_weights,
         cluster=None if cluster is None else cluster.take(order),
-        names=names, stratum_labels=stratum_labels, cell_bounds=cell_bounds,
-        cell_group=cell_group, cell_is_event=cell_is_event, group_stratum=group_stratum,
-        group_time=group_time, stratum_bounds=stratum_bounds,
-        event_groups=event_groups, deaths=deaths, dead_weight=dead_weight,
-        dead_weighted_x=dead_weighted_x, tie_starts=tie_starts, tie_fraction=tie_fraction)
+        names=names,
+        stratum_labels=stratum_labels,
+        cell_bounds=cell_bounds,
+        cell_group=cell_group,
+        cell_is_event=cell_is_event,
+        group_stratum=group_stratum,
+        group_time=group_time,
+        stratum_bounds=stratum_bounds,
+        event_groups=event_groups,
+        deaths=deaths,
+        dead_weight=dead_weight,
+        dead_weighted_x=dead_weighted_x,
+        tie_starts=tie_starts,
+        tie_fraction=tie_fraction,
+    )
 
 
 def _reverse_cumsum_by_stratum(values: np.ndarray, stratum_bounds: np.ndarray) -> np.ndarray:
@@ -331,32 +368,62 @@ def cox_sums(data: CoxData, beta: np.ndarray) -> CoxSums:
     mean_weight = data.dead_weight / data.deaths
     dead_x_total = data.dead_weighted_x.sum(axis=0)
     loglik = float(dead_x_total @ beta - mean_weight @ log_sum)
-    score = dead_x_total - (
-        (mean_weight * inv_sum) @ s1 - (mean_weight * frac_sum) @ e1)
-    information = _information(s1, s2, e1, e2, mean_weight * inv_sum, mean_weight * frac_sum,
-                               mean_weight * inv_sq_sum, mean_weight * frac_sq_sum,
-                               mean_weight * frac2_sq_sum)
-    return CoxSums(loglik=loglik, score=score, information=information,
-                    moments=cell_moments.sum(axis=0), s1=s1, s2=s2, e1=e1, e2=e2,
-                    inv_sum=inv_sum, frac_sum=frac_sum, inv_sq_sum=inv_sq_sum,
-                    frac_sq_sum=frac_sq_sum, frac2_sq_sum=frac2_sq_sum)
+    score = dead_x_total - ((mean_weight * inv_sum) @ s1 - (mean_weight * frac_sum) @ e1)
+    information = _information(
+        s1,
+        s2,
+        e1,
+        e2,
+        mean_weight * inv_sum,
+        mean_weight * frac_sum,
+        mean_weight * inv_sq_sum,
+        mean_weight * frac_sq_sum,
+        mean_weight * frac2_sq_sum,
+    )
+    return CoxSums(
+        loglik=loglik,
+        score=score,
+        information=information,
+        moments=cell_moments.sum(axis=0),
+        s1=s1,
+        s2=s2,
+        e1=e1,
+        e2=e2,
+        inv_sum=inv_sum,
+        frac_sum=frac_sum,
+        inv_sq_sum=inv_sq_sum,
+        frac_sq_sum=frac_sq_sum,
+        frac2_sq_sum=frac2_sq_sum,
+    )
 
 
 def _information(s1, s2, e1, e2, a1, b1, a2, b2, c2) -> np.ndarray:
     """sum_j [a1 S2 - b1 E2 - (a2 S1S1' - b2 (S1E1' + E1S1') + c2 E1E1')] over event groups j;
     the per-group weights carry the tied-event weight and, for cox.zph, a time function."""
     cross = np.einsum("j,ja,jb->ab", b2, s1, e1)
-    return (np.einsum("j,jab->ab", a1, s2) - np.einsum("j,jab->ab", b1, e2)
-            - np.einsum("j,ja,jb->ab", a2, s1, s1) + cross + cross.T
-            - np.einsum("j,ja,jb->ab", c2, e1, e1))
+    return (
+        np.einsum("j,jab->ab", a1, s2)
+        - np.einsum("j,jab->ab", b1, e2)
+        - np.einsum("j,ja,jb->ab", a2, s1, s1)
+        + cross
+        + cross.T
+        - np.einsum("j,ja,jb->ab", c2, e1, e1)
+    )
 
 
-def weighted_information(sums: CoxSums, data: CoxData, group_weight: np.ndarray
-                         ) -> np.ndarray:
+def weighted_information(sums: CoxSums, data: CoxData, group_weight: np.ndarray) -> np.ndarray:
     mean_weight = data.dead_weight / data.deaths * group_weight
-    return _information(sums.s1, sums.s2, sums.e1, sums.e2, mean_weight * sums.inv_sum,
-                        mean_weight * sums.frac_sum, mean_weight * sums.inv_sq_sum,
-                        mean_weight * sums.frac_sq_sum, mean_weight * sums.frac2_sq_sum)
+    return _information(
+        sums.s1,
+        sums.s2,
+        sums.e1,
+        sums.e2,
+        mean_weight * sums.inv_sum,
+        mean_weight * sums.frac_sum,
+        mean_weight * sums.inv_sq_sum,
+        mean_weight * sums.frac_sq_sum,
+        mean_weight * sums.frac2_sq_sum,
+    )
 
 
 @dataclass
@@ -368,8 +435,7 @@ class NewtonOutcome:
     halvings: int
 
 
-def newton_raphson(data: CoxData, null_sums: CoxSums, max_iter: int,
-                   tol: float) -> NewtonOutcome:
+def newton_raphson(data: CoxData, null_sums: CoxSums, max_iter: int, tol: float) -> NewtonOutcome:
     """Maximise the partial likelihood by Newton–Raphson with step-halving.
 
     Converged when the log-likelihood changes by at most ``tol`` relative (R's rule) or the
@@ -387,7 +453,8 @@ def newton_raphson(data: CoxData, null_sums: CoxSums, max_iter: int,
         for _ in range(31):
             trial = cox_sums(data, beta + step)
             if np.isfinite(trial.loglik) and trial.loglik >= sums.loglik - 1e-12 * abs(
-                    sums.loglik):
+                sums.loglik
+            ):
                 break
             step = step / 2
             halvings += 1
@@ -405,8 +472,9 @@ def newton_raphson(data: CoxData, null_sums: CoxSums, max_iter: int,
 def tie_mean_x(data: CoxData, sums: CoxSums) -> np.ndarray:
     """(J, p) mean over the Efron terms of the risk-set mean of x at each event time: the
     expected covariate an event there is compared with (Schoenfeld residuals)."""
-    return (sums.inv_sum[:, None] * sums.s1
-            - sums.frac_sum[:, None] * sums.e1) / data.deaths[:, None]
+    return (sums.inv_sum[:, None] * sums.s1 - sums.frac_sum[:, None] * sums.e1) / data.deaths[
+        :, None
+    ]
 
 
 def score_residuals(data: CoxData, sums: CoxSums, beta: np.ndarray) -> np.ndarray:
@@ -421,11 +489,13 @@ def score_residuals(data: CoxData, sums: CoxSums, beta: np.ndarray) -> np.ndarra
     n_groups = len(data.group_stratum)
     mean_weight = data.dead_weight / data.deaths
     hazard = mean_weight * sums.inv_sum
-    hazard_x = mean_weight[:, None] * (sums.inv_sq_sum[:, None] * sums.s1
-                                       - sums.frac_sq_sum[:, None] * sums.e1)
+    hazard_x = mean_weight[:, None] * (
+        sums.inv_sq_sum[:, None] * sums.s1 - sums.frac_sq_sum[:, None] * sums.e1
+    )
     tie_hazard = mean_weight * sums.frac_sum
-    tie_hazard_x = mean_weight[:, None] * (sums.frac_sq_sum[:, None] * sums.s1
-                                           - sums.frac2_sq_sum[:, None] * sums.e1)
+    tie_hazard_x = mean_weight[:, None] * (
+        sums.frac_sq_sum[:, None] * sums.s1 - sums.frac2_sq_sum[:, None] * sums.e1
+    )
     tie_means = tie_mean_x(data, sums)
 
     def on_groups(values: np.ndarray) -> np.ndarray:
@@ -442,20 +512,23 @@ def score_residuals(data: CoxData, sums: CoxSums, beta: np.ndarray) -> np.ndarra
     dead = np.flatnonzero(data.event)
     own_group = np.repeat(np.arange(len(data.deaths)), data.deaths)
     residuals[dead] += (X[dead] - tie_means[own_group]) + risk[dead, None] * (
-        X[dead] * tie_hazard[own_group, None] - tie_hazard_x[own_group])
+        X[dead] * tie_hazard[own_group, None] - tie_hazard_x[own_group]
+    )
     return residuals * data.weight[:, None]
 
 
-def robust_covariance(data: CoxData, sums: CoxSums, beta: np.ndarray,
-                      naive_cov: np.ndarray, cluster: np.ndarray) -> np.ndarray:
+def robust_covariance(
+    data: CoxData, sums: CoxSums, beta: np.ndarray, naive_cov: np.ndarray, cluster: np.ndarray
+) -> np.ndarray:
     """Sandwich variance as R's coxph with cluster(): dfbeta residuals summed per cluster.
 
     The score residuals are summed per cluster before multiplying by the naive covariance,
     which gives the same dfbeta sums without an n x p matrix product."""
     residuals = score_residuals(data, sums, beta)
     n_clusters = int(cluster.max()) + 1
-    score_per_cluster = np.column_stack([
-        np.bincount(cluster, weights=column, minlength=n_clusters) for column in residuals.T])
+    score_per_cluster = np.column_stack(
+        [np.bincount(cluster, weights=column, minlength=n_clusters) for column in residuals.T]
+    )
     dfbeta_per_cluster = score_per_cluster @ naive_cov
     return dfbeta_per_cluster.T @ dfbeta_per_cluster
 
@@ -468,13 +541,18 @@ def baseline_cumulative_hazard(data: CoxData, sums: CoxSums) -> pd.DataFrame:
     cumulative = _cumsum_by_stratum(increments, data.stratum_bounds)
     labels = np.empty(len(data.stratum_labels), dtype=object)
     labels[:] = data.stratum_labels
-    return pd.DataFrame({"stratum": labels[data.group_stratum],
-                         "time": natural_times(data.group_time),
-                         "cumulative_hazard": cumulative})
+    return pd.DataFrame(
+        {
+            "stratum": labels[data.group_stratum],
+            "time": natural_times(data.group_time),
+            "cumulative_hazard": cumulative,
+        }
+    )
 
 
-def proportional_hazards_score(data: CoxData, sums: CoxSums, time_weight: np.ndarray
-                               ) -> tuple[np.ndarray, np.ndarray]:
+def proportional_hazards_score(
+    data: CoxData, sums: CoxSums, time_weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Score and information, at the fitted beta, of adding ``x * g(t)`` to the model.
 
     ``time_weight`` is the centred g(t) of each sorted row. Returns the (2p,) score (zero in
@@ -485,13 +563,19 @@ def proportional_hazards_score(data: CoxData, sums: CoxSums, time_weight: np.nda
     group_time_weight = time_weight[event_rows]
 
     mean_weight = data.dead_weight / data.deaths
-    expected_x = mean_weight[:, None] * (sums.inv_sum[:, None] * sums.s1
-                                        - sums.frac_sum[:, None] * sums.e1)
+    expected_x = mean_weight[:, None] * (
+        sums.inv_sum[:, None] * sums.s1 - sums.frac_sum[:, None] * sums.e1
+    )
     time_score = group_time_weight @ (data.dead_weighted_x - expected_x)
-    information = np.block([
-        [sums.information, weighted_information(sums, data, group_time_weight)],
-        [weighted_information(sums, data, group_time_weight),
-         weighted_information(sums, data, group_time_weight ** 2)]])
+    information = np.block(
+        [
+            [sums.information, weighted_information(sums, data, group_time_weight)],
+            [
+                weighted_information(sums, data, group_time_weight),
+                weighted_information(sums, data, group_time_weight**2),
+            ],
+        ]
+    )
     score = np.r_[np.zeros(len(data.names)), time_score]
     return score, information
 
@@ -528,16 +612,20 @@ def concordance(data: CoxData, beta: np.ndarray) -> float:
     row_bounds = np.searchsorted(data.stratum, np.arange(len(data.stratum_labels) + 1))
     for lo, hi in zip(row_bounds[:-1].tolist(), row_bounds[1:].tolist()):
         if hi > lo:
-            counts += _pair_counts(risk_score[lo:hi],
-                                   None if weight is None else weight[lo:hi],
-                                   data.row_group[lo:hi], data.event[lo:hi])[0]
+            counts += _pair_counts(
+                risk_score[lo:hi],
+                None if weight is None else weight[lo:hi],
+                data.row_group[lo:hi],
+                data.event[lo:hi],
+            )[0]
     concordant, discordant, tied = counts
     pairs = concordant + discordant + tied
     return float((concordant + tied / 2) / pairs) if pairs > 0 else float("nan")
 
 
-def _pair_counts(score: np.ndarray, weight: np.ndarray | None, group: np.ndarray,
-                 event: np.ndarray):
+def _pair_counts(
+    score: np.ndarray, weight: np.ndarray | None, group: np.ndarray, event: np.ndarray
+):
     """(concordant, discordant, tied on score) weights of the comparable pairs among rows
     sorted by (time group, event) — a stratum, or a run of whole time groups of one — and
     the rows' scores, event flags and weights sorted by score.
@@ -555,27 +643,38 @@ def _pair_counts(score: np.ndarray, weight: np.ndarray | None, group: np.ndarray
         sorted_weight = None if weight is None else weight[order]
         censored = ~sorted_event
         counts = _counts_against(
-            sorted_score[sorted_event], None if weight is None else sorted_weight[sorted_event],
-            sorted_score[censored], None if weight is None else sorted_weight[censored])
+            sorted_score[sorted_event],
+            None if weight is None else sorted_weight[sorted_event],
+            sorted_score[censored],
+            None if weight is None else sorted_weight[censored],
+        )
         return counts, sorted_score, sorted_event, sorted_weight
     if len(score) <= _ALL_PAIRS_ROWS:
         events = np.flatnonzero(event)
-        later = ((group[None, :] > group[events, None])
-                 | ((group[None, :] == group[events, None]) & ~event[None, :]))
+        later = (group[None, :] > group[events, None]) | (
+            (group[None, :] == group[events, None]) & ~event[None, :]
+        )
         pair_weight = later if weight is None else later * np.outer(weight[events], weight)
         difference = score[events, None] - score[None, :]
-        counts = np.array([(pair_weight * (difference > 0)).sum(),
-                           (pair_weight * (difference < 0)).sum(),
-                           (pair_weight * (difference == 0)).sum()], dtype=float)
+        counts = np.array(
+            [
+                (pair_weight * (difference > 0)).sum(),
+                (pair_weight * (difference < 0)).sum(),
+                (pair_weight * (difference == 0)).sum(),
+            ],
+            dtype=float,
+        )
         order = np.argsort(score)
         return counts, score[order], event[order], None if weight is None else weight[order]
 
     starts = np.flatnonzero(group[1:] != group[:-1]) + 1
     cut = int(starts[np.argmin(np.abs(starts - len(score) / 2))])
-    early = _pair_counts(score[:cut], None if weight is None else weight[:cut], group[:cut],
-                         event[:cut])
-    late = _pair_counts(score[cut:], None if weight is None else weight[cut:], group[cut:],
-                        event[cut:])
+    early = _pair_counts(
+        score[:cut], None if weight is None else weight[:cut], group[:cut], event[:cut]
+    )
+    late = _pair_counts(
+        score[cut:], None if weight is None else weight[cut:], group[cut:], event[cut:]
+    )
     early_score, early_event, early_weight = early[1:]
     late_score, late_event, late_weight = late[1:]
     counts = early[0] + late[0]
@@ -586,18 +685,25 @@ def _pair_counts(score: np.ndarray, weight: np.ndarray | None, group: np.ndarray
     below = np.flatnonzero(from_early) - np.arange(len(early_score))
     if early_event.any():
         counts += _counts_against(
-            early_score[early_event], None if weight is None else early_weight[early_event],
-            late_score, late_weight, below=below[early_event])
+            early_score[early_event],
+            None if weight is None else early_weight[early_event],
+            late_score,
+            late_weight,
+            below=below[early_event],
+        )
     merged_score = np.concatenate([early_score, late_score])[merged]
     merged_event = np.concatenate([early_event, late_event])[merged]
-    merged_weight = (None if weight is None
-                     else np.concatenate([early_weight, late_weight])[merged])
+    merged_weight = None if weight is None else np.concatenate([early_weight, late_weight])[merged]
     return counts, merged_score, merged_event, merged_weight
 
 
-def _counts_against(event_score: np.ndarray, event_weight: np.ndarray | None,
-                    later: np.ndarray, later_weight: np.ndarray | None,
-                    below: np.ndarray | None = None) -> np.ndarray:
+def _counts_against(
+    event_score: np.ndarray,
+    event_weight: np.ndarray | None,
+    later: np.ndarray,
+    later_weight: np.ndarray | None,
+    below: np.ndarray | None = None,
+) -> np.ndarray:
     """(concordant, discordant, tied) weights of events against later subjects whose risk
     scores ``later`` are sorted (their weights in the same order); ``below`` counts the
     later scores below each event's, when the caller has it."""
@@ -605,12 +711,17 @@ def _counts_against(event_score: np.ndarray, event_weight: np.ndarray | None,
         below = np.searchsorted(later, event_score, side="left")
     up_to = np.searchsorted(later, event_score, side="right")
     if event_weight is None:
-        return np.array([below.sum(), (len(later) - up_to).sum(), (up_to - below).sum()],
-                        dtype=float)
+        return np.array(
+            [below.sum(), (len(later) - up_to).sum(), (up_to - below).sum()], dtype=float
+        )
     cumulative = np.r_[0.0, np.cumsum(later_weight)]
-    return np.array([event_weight @ cumulative[below],
-                     event_weight @ (cumulative[-1] - cumulative[up_to]),
-                     event_weight @ (cumulative[up_to] - cumulative[below])])
+    return np.array(
+        [
+            event_weight @ cumulative[below],
+            event_weight @ (cumulative[-1] - cumulative[up_to]),
+            event_weight @ (cumulative[up_to] - cumulative[below]),
+        ]
+    )
 
 
 @dataclass(frozen=True)

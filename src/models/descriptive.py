@@ -6,6 +6,7 @@ Examples
 >>> default_rates(loans, "grade")["rate"].round(3).tolist()
 [0.0, 0.667]
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -92,8 +93,10 @@ def default_rates(
         grouped = df.groupby(keys, dropna=False, observed=True, sort=True)[outcome]
         table = pd.DataFrame({"n": grouped.size(), "events": grouped.sum()})
     else:
-        table = pd.DataFrame({"n": [len(df)], "events": [int(df[outcome].sum())]},
-                             index=pd.Index(["all"], name="group"))
+        table = pd.DataFrame(
+            {"n": [len(df)], "events": [int(df[outcome].sum())]},
+            index=pd.Index(["all"], name="group"),
+        )
     table = table.astype({"n": int, "events": int})
     table["rate"] = table["events"] / table["n"]
     table["ci_lower"], table["ci_upper"] = wilson_interval(table["events"], table["n"], alpha)
@@ -177,8 +180,10 @@ def vintage_curves(
         snapshot_month = int(_month_index([pd.Timestamp(snapshot)])[0])
     observable = snapshot_month - issue_month
     if (observable < months).any():
-        raise ValueError(f"column '{duration}' runs past the snapshot for "
-                         f"{int((observable < months).sum())} loans")
+        raise ValueError(
+            f"column '{duration}' runs past the snapshot for "
+            f"{int((observable < months).sum())} loans"
+        )
     max_month = int(months.max()) if max_month is None else int(max_month)
     if max_month < 1:
         raise ValueError(f"max_month must be >= 1, got {max_month}")
@@ -193,9 +198,16 @@ def vintage_curves(
         n_observed = observed.sum(axis=0)
         defaults = (defaulted_by & observed).sum(axis=0)
         keep = n_observed > 0
-        rows.append(pd.DataFrame({
-            by: vintage, "month_on_book": horizon[keep], "n_observed": n_observed[keep],
-            "defaults": defaults[keep],
-            "cum_default_share": defaults[keep] / n_observed[keep],
-            "vintage_size": len(positions)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    by: vintage,
+                    "month_on_book": horizon[keep],
+                    "n_observed": n_observed[keep],
+                    "defaults": defaults[keep],
+                    "cum_default_share": defaults[keep] / n_observed[keep],
+                    "vintage_size": len(positions),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)

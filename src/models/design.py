@@ -14,6 +14,7 @@ Examples
 >>> term_names("C(term) + fico:dti")
 ['C(term)', 'fico:dti']
 """
+
 from __future__ import annotations
 
 import ast
@@ -64,23 +65,29 @@ def formula_variables(formula: str) -> set[str]:
             try:
                 ast.parse(factor.code.strip(), mode="eval")
             except SyntaxError as error:
-                raise ValueError(f"formula {formula!r} does not parse: {error.msg} in "
-                                 f"{factor.code!r}") from None
+                raise ValueError(
+                    f"formula {formula!r} does not parse: {error.msg} in {factor.code!r}"
+                ) from None
             names |= code_names(factor.code)
     return names - _NOT_COLUMNS
 
 
 def term_names(rhs: str) -> list[str]:
     """patsy's spelling of each term of a right-hand side (its coefficient-name stem)."""
-    return [term.name() for term in patsy.ModelDesc.from_formula(f"y ~ {rhs}").rhs_termlist
-            if term.factors]
+    return [
+        term.name()
+        for term in patsy.ModelDesc.from_formula(f"y ~ {rhs}").rhs_termlist
+        if term.factors
+    ]
 
 
 def check_rhs(rhs: str, model: str) -> str:
     """``rhs`` stripped, after checking it is a right-hand side (nothing left of a ``~``)."""
     if not isinstance(rhs, str) or ("~" in rhs and rhs.split("~", 1)[0].strip()):
-        raise ValueError(f"{model} takes the covariates as a right-hand side such as "
-                         f"'fico + C(purpose_group)' (the outcome is a keyword), got {rhs!r}")
+        raise ValueError(
+            f"{model} takes the covariates as a right-hand side such as "
+            f"'fico + C(purpose_group)' (the outcome is a keyword), got {rhs!r}"
+        )
     return rhs.strip().lstrip("~").strip()
 
 
@@ -90,8 +97,11 @@ def missing_values_detail(df: pd.DataFrame, formula: str) -> str:
         mentioned = formula_variables(formula)
     except ValueError:
         return ""
-    gaps = {name: int(df[name].isna().sum()) for name in sorted(mentioned)
-            if name in df.columns and df[name].isna().any()}
+    gaps = {
+        name: int(df[name].isna().sum())
+        for name in sorted(mentioned)
+        if name in df.columns and df[name].isna().any()
+    }
     return f" (missing values: {gaps})" if gaps else ""
 
 
@@ -136,11 +146,15 @@ def rhs_design(df: pd.DataFrame, rhs_or_columns: str | Sequence[str], model: str
         try:
             design = patsy.dmatrix(formula, df, NA_action="raise", return_type="dataframe")
         except patsy.PatsyError as error:
-            raise ValueError(f"cannot build the design of {formula!r}"
-                             f"{missing_values_detail(df, formula)}: {error}") from None
-        term_columns = {term: list(design.columns[piece])
-                        for term, piece in design.design_info.term_name_slices.items()
-                        if term != "Intercept"}
+            raise ValueError(
+                f"cannot build the design of {formula!r}"
+                f"{missing_values_detail(df, formula)}: {error}"
+            ) from None
+        term_columns = {
+            term: list(design.columns[piece])
+            for term, piece in design.design_info.term_name_slices.items()
+            if term != "Intercept"
+        }
         design = design.drop(columns="Intercept", errors="ignore")
         if design.shape[1] == 0:
             raise ValueError(f"the specification {formula!r} has no covariates")
@@ -149,8 +163,9 @@ def rhs_design(df: pd.DataFrame, rhs_or_columns: str | Sequence[str], model: str
     else:
         columns = as_column_list(rhs_or_columns)
         if not columns or not all(isinstance(column, str) for column in columns):
-            raise ValueError("no covariates given: pass a right-hand side or a non-empty list "
-                             "of column names")
+            raise ValueError(
+                "no covariates given: pass a right-hand side or a non-empty list of column names"
+            )
         column_values = [numeric_column(df, column, "covariate") for column in columns]
         values = np.empty((len(df), len(columns)))
         # Filled a slab of rows at a time, so that each slab stays in cache while every column
@@ -158,11 +173,12 @@ def rhs_design(df: pd.DataFrame, rhs_or_columns: str | Sequence[str], model: str
         slab_rows = 32_768
         for lo in range(0, len(df), slab_rows):
             for k, one_column in enumerate(column_values):
-                values[lo:lo + slab_rows, k] = one_column[lo:lo + slab_rows]
+                values[lo : lo + slab_rows, k] = one_column[lo : lo + slab_rows]
         names, formula = columns, " + ".join(columns)
         term_columns = {column: [column] for column in columns}
     bad = ~np.isfinite(values).all(axis=0)
     if bad.any():
-        raise ValueError(f"covariate(s) {[names[k] for k in np.flatnonzero(bad)]} have "
-                         "infinite values")
+        raise ValueError(
+            f"covariate(s) {[names[k] for k in np.flatnonzero(bad)]} have infinite values"
+        )
     return RhsDesign(values, names, term_columns, formula)

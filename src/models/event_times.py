@@ -15,6 +15,7 @@ Examples
 >>> competing_status(np.array([0, 1, 2, 3]), cause=2).tolist()
 [0, 2, 1, 2]
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,8 +33,7 @@ def natural_times(durations: np.ndarray) -> np.ndarray:
     return durations
 
 
-def distinct_time_blocks(sorted_time: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def distinct_time_blocks(sorted_time: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct values of a sorted array, the start of each block of ties, and each row's block."""
     new_block = np.r_[True, sorted_time[1:] != sorted_time[:-1]]
     starts = np.flatnonzero(new_block)
@@ -44,5 +44,8 @@ def distinct_time_blocks(sorted_time: np.ndarray
 def competing_status(codes: np.ndarray, cause: int) -> np.ndarray:
     """Event codes recoded as 0 censored, 1 the cause of interest, 2 any competing cause
     (the coding of R's cmprsk, whose routines the incidence and Fine–Gray code port)."""
-    return np.where(codes == cause, STATUS_CAUSE,
-                    np.where(codes == CENSORED, STATUS_CENSORED, STATUS_COMPETING))
+    return np.where(
+        codes == cause,
+        STATUS_CAUSE,
+        np.where(codes == CENSORED, STATUS_CENSORED, STATUS_COMPETING),
+    )

@@ -20,6 +20,7 @@ Examples
 >>> fit.ratio_name, fit.cov_type, fit.cause
 ('subdistribution hazard ratio', 'robust', 1)
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -55,8 +56,10 @@ def _check_rank_with_constant(design: RhsDesign) -> None:
     if np.linalg.matrix_rank(with_constant) < with_constant.shape[1]:
         constant = [name for name, flat in zip(design.names, np.ptp(x, axis=0) == 0) if flat]
         which = f"constant columns {constant}" if constant else "collinear columns"
-        raise ValueError(f"the design of {design.formula!r} is rank deficient once a constant "
-                         f"is included ({which}); Fine–Gray has no intercept")
+        raise ValueError(
+            f"the design of {design.formula!r} is rank deficient once a constant "
+            f"is included ({which}); Fine–Gray has no intercept"
+        )
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,12 @@ class _SubdistributionRiskSets:
     """
 
     x: np.ndarray
-    status: np.ndarray            # 0 censored, 1 cause of interest, 2 competing
+    status: np.ndarray  # 0 censored, 1 cause of interest, 2 competing
     block: np.ndarray
     starts: np.ndarray
     times: np.ndarray
     g_before: np.ndarray
-    n_fail: np.ndarray            # events of the cause of interest per distinct time
+    n_fail: np.ndarray  # events of the cause of interest per distinct time
     n_censored: np.ndarray
     n_at_risk: np.ndarray
 
@@ -99,10 +102,10 @@ class _RiskSetSums:
     loglik: float
     score: np.ndarray
     information: np.ndarray
-    shift: float                  # max(x'b), subtracted before exp() so that it stays finite
-    relative_risk: np.ndarray     # exp(x'b - shift)
-    xbar: np.ndarray              # weighted covariate mean of the risk set per distinct time
-    hazard_jump: np.ndarray       # d_k / S0_k, times exp(shift)
+    shift: float  # max(x'b), subtracted before exp() so that it stays finite
+    relative_risk: np.ndarray  # exp(x'b - shift)
+    xbar: np.ndarray  # weighted covariate mean of the risk set per distinct time
+    hazard_jump: np.ndarray  # d_k / S0_k, times exp(shift)
     competing_weight: np.ndarray  # relative_risk / G(T_i-) for competing events, 0 otherwise
 
 
@@ -128,8 +131,10 @@ def _risk_set_sums(beta: np.ndarray, rs: _SubdistributionRiskSets) -> _RiskSetSu
     score = rs.x[is_fail].sum(axis=0) - rs.n_fail @ xbar
     # sum_k d_k/S0_k sum_j w_jk x_j x_j' collapses to X' diag(weight_j) X, where weight_j adds up
     # subject j's weight over the failure times at which it is in the risk set.
-    weight = (r * np.cumsum(jump)[rs.block]
-              + competing * _reverse_cumsum(np.r_[(jump * rs.g_before)[1:], 0.0])[rs.block])
+    weight = (
+        r * np.cumsum(jump)[rs.block]
+        + competing * _reverse_cumsum(np.r_[(jump * rs.g_before)[1:], 0.0])[rs.block]
+    )
     information = (rs.x * weight[:, None]).T @ rs.x - (xbar * rs.n_fail[:, None]).T @ xbar
     return _RiskSetSums(loglik, score, information, shift, r, xbar, jump, competing)
 
@@ -144,15 +149,18 @@ def _crr_sandwich_meat(sums: _RiskSetSums, rs: _SubdistributionRiskSets) -> np.n
     jump, xbar, competing = sums.hazard_jump, sums.xbar, sums.competing_weight
     jump_x = jump[:, None] * xbar
 
-    cum_jump = np.cumsum(jump)[block]                     # sum over failure times <= T_i
+    cum_jump = np.cumsum(jump)[block]  # sum over failure times <= T_i
     cum_jump_x = np.cumsum(jump_x, axis=0)[block]
-    later_g_jump = _reverse_cumsum(np.r_[(jump * g)[1:], 0.0])         # times > T_i
-    later_g_jump_x = _reverse_cumsum(np.vstack([(jump_x * g[:, None])[1:],
-                                                np.zeros((1, x.shape[1]))]))
+    later_g_jump = _reverse_cumsum(np.r_[(jump * g)[1:], 0.0])  # times > T_i
+    later_g_jump_x = _reverse_cumsum(
+        np.vstack([(jump_x * g[:, None])[1:], np.zeros((1, x.shape[1]))])
+    )
     is_fail = (rs.status == 1)[:, None]
-    eta = (np.where(is_fail, x - xbar[block], 0.0)
-           - r[:, None] * (x * cum_jump[:, None] - cum_jump_x)
-           - competing[:, None] * (x * later_g_jump[block][:, None] - later_g_jump_x[block]))
+    eta = (
+        np.where(is_fail, x - xbar[block], 0.0)
+        - r[:, None] * (x * cum_jump[:, None] - cum_jump_x)
+        - competing[:, None] * (x * later_g_jump[block][:, None] - later_g_jump_x[block])
+    )
 
     # q(u): how the risk-set sums at failure times >= u move with the censoring KM at u, driven by
     # competing-event subjects who left before u.
@@ -163,15 +171,25 @@ def _crr_sandwich_meat(sums: _RiskSetSums, rs: _SubdistributionRiskSets) -> np.n
     q = earlier_c1 * from_g_jump[:, None] - earlier_c0[:, None] * from_g_jump_x
     per_censoring = np.cumsum(q * (rs.n_censored / rs.n_at_risk**2)[:, None], axis=0)
     is_censored = (rs.status == 0)[:, None]
-    psi = np.where(is_censored, q[block] / rs.n_at_risk[block][:, None], 0.0) - per_censoring[block]
+    psi = (
+        np.where(is_censored, q[block] / rs.n_at_risk[block][:, None], 0.0) - per_censoring[block]
+    )
 
     influence = eta + psi
     return influence.T @ influence
 
 
-def fit_fine_gray(df: pd.DataFrame, rhs: str | Sequence[str], *, duration: str = "time",
-                  event: str = "event", cause: int = 1, alpha: float = 0.05,
-                  max_iter: int = 50, tol: float = 1e-9) -> FitResult:
+def fit_fine_gray(
+    df: pd.DataFrame,
+    rhs: str | Sequence[str],
+    *,
+    duration: str = "time",
+    event: str = "event",
+    cause: int = 1,
+    alpha: float = 0.05,
+    max_iter: int = 50,
+    tol: float = 1e-9,
+) -> FitResult:
     """Fine–Gray proportional subdistribution-hazard regression, as R's ``cmprsk::crr``.
 
     Subjects who had a competing event stay in the risk set after it, weighted by
@@ -263,8 +281,10 @@ def fit_fine_gray(df: pd.DataFrame, rhs: str | Sequence[str], *, duration: str =
             converged = True
             break
     if not converged:
-        warnings.append(f"Newton–Raphson did not converge in {iterations} iterations "
-                        f"(last step {np.max(np.abs(step)):.2g})")
+        warnings.append(
+            f"Newton–Raphson did not converge in {iterations} iterations "
+            f"(last step {np.max(np.abs(step)):.2g})"
+        )
 
     try:
         naive = np.linalg.inv(sums.information)
@@ -277,16 +297,21 @@ def fit_fine_gray(df: pd.DataFrame, rhs: str | Sequence[str], *, duration: str =
         se = np.sqrt(np.diag(robust))
     for term, estimate, term_se in zip(terms, beta, se):
         if abs(estimate) > 10 or term_se > 100:
-            warnings.append(f"estimate for {term!r} is {estimate:.3g} (se {term_se:.3g}): likely "
-                            f"monotone likelihood, e.g. a category with no events of cause {cause}")
+            warnings.append(
+                f"estimate for {term!r} is {estimate:.3g} (se {term_se:.3g}): likely "
+                f"monotone likelihood, e.g. a category with no events of cause {cause}"
+            )
     if n_events < 10 * n_params:
-        warnings.append(f"only {n_events} events of cause {cause} for {n_params} coefficients "
-                        f"(fewer than 10 per coefficient); estimates may be unstable")
+        warnings.append(
+            f"only {n_events} events of cause {cause} for {n_params} coefficients "
+            f"(fewer than 10 per coefficient); estimates may be unstable"
+        )
 
     fails = rs.n_fail > 0
     hazard = sums.hazard_jump[fails] * np.exp(-sums.shift)
-    baseline = pd.DataFrame({"time": rs.times[fails], "hazard": hazard,
-                             "cumulative_hazard": np.cumsum(hazard)})
+    baseline = pd.DataFrame(
+        {"time": rs.times[fails], "hazard": hazard, "cumulative_hazard": np.cumsum(hazard)}
+    )
     return FitResult(
         model="fine_gray",
         summary=tidy_summary(terms, beta, se, alpha=alpha),

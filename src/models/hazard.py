@@ -19,6 +19,7 @@ Every input goes through :func:`overdue.models.irls.fit_glm_irls`, which streams
 an in-memory panel and a partitioned parquet panel give the same numbers (and both equal
 statsmodels ``GLM``; the tests hold them to it).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -88,8 +89,10 @@ def _baseline_factor(column: str, max_month: int, form: str, band_months: int):
         if values.dtype.kind not in "iuf" or np.any(values != np.floor(values)):
             raise ValueError(f"column {column!r} must hold whole months on book")
         if values.size and (values.min() < 1 or values.max() > max_month):
-            raise ValueError(f"column {column!r} holds months outside 1..{max_month} "
-                             f"(min {values.min()}, max {values.max()}); pass max_month")
+            raise ValueError(
+                f"column {column!r} holds months outside 1..{max_month} "
+                f"(min {values.min()}, max {values.max()}); pass max_month"
+            )
         codes = ((values.astype(np.int64) - 1) // width).astype(np.int64)
         return pd.Categorical.from_codes(codes, categories=levels)
 
@@ -105,27 +108,44 @@ def _check_panel(panel: pd.DataFrame, event: str, time: str, cluster: str | None
     if cluster is None:
         return
     if panel.duplicated([cluster, time]).any():
-        raise ValueError(f"columns ({cluster!r}, {time!r}) must identify rows: the panel has "
-                         "duplicate loan-months")
+        raise ValueError(
+            f"columns ({cluster!r}, {time!r}) must identify rows: the panel has "
+            "duplicate loan-months"
+        )
     events_per_loan = values.groupby(panel[cluster], sort=False).sum()
     if (events_per_loan > 1).any():
-        raise ValueError(f"column {event!r} is 1 in more than one month of some loans "
-                         f"(e.g. {events_per_loan.index[events_per_loan > 1][0]!r}); a loan "
-                         "leaves the panel at its event")
+        raise ValueError(
+            f"column {event!r} is 1 in more than one month of some loans "
+            f"(e.g. {events_per_loan.index[events_per_loan > 1][0]!r}); a loan "
+            "leaves the panel at its event"
+        )
     last_month = panel[time].groupby(panel[cluster], sort=False).transform("max")
     if (values.astype(bool) & (panel[time] != last_month)).any():
-        raise ValueError(f"column {event!r} is 1 before a loan's last month in {time!r}; "
-                         "rows after the event belong out of the panel")
+        raise ValueError(
+            f"column {event!r} is 1 before a loan's last month in {time!r}; "
+            "rows after the event belong out of the panel"
+        )
 
 
-def fit_discrete_hazard(panel, rhs: str, *, event: str = "event_default",
-                        cluster: str | None = "id", link: str = "cloglog",
-                        baseline: str = "month_on_book", baseline_form: str = "dummies",
-                        band_months: int = 6, max_month: int | None = None,
-                        categories: Mapping[str, Sequence] | None = None,
-                        start_params: Sequence[float] | None = None, alpha: float = 0.05,
-                        max_iter: int = 25, tol: float = 1e-10, batch_rows: int = 1_000_000,
-                        eval_env=0) -> FitResult:
+def fit_discrete_hazard(
+    panel,
+    rhs: str,
+    *,
+    event: str = "event_default",
+    cluster: str | None = "id",
+    link: str = "cloglog",
+    baseline: str = "month_on_book",
+    baseline_form: str = "dummies",
+    band_months: int = 6,
+    max_month: int | None = None,
+    categories: Mapping[str, Sequence] | None = None,
+    start_params: Sequence[float] | None = None,
+    alpha: float = 0.05,
+    max_iter: int = 25,
+    tol: float = 1e-10,
+    batch_rows: int = 1_000_000,
+    eval_env=0,
+) -> FitResult:
     """Fit the discrete-time hazard of default on a loan-month panel.
 
     Parameters
@@ -200,19 +220,40 @@ def fit_discrete_hazard(panel, rhs: str, *, event: str = "event_default",
 
     factor = _baseline_factor(baseline, max_month, baseline_form, band_months)
     env = patsy.EvalEnvironment.capture(eval_env, reference=1).with_outer_namespace(
-        {"_baseline": factor})
-    fit = stream_fit(panel, f"{event} ~ _baseline({baseline}) + {rhs}", link=link,
-                     cluster=cluster, categories=categories, start_params=start_params,
-                     max_iter=max_iter, tol=tol, batch_rows=batch_rows, eval_env=env)
+        {"_baseline": factor}
+    )
+    fit = stream_fit(
+        panel,
+        f"{event} ~ _baseline({baseline}) + {rhs}",
+        link=link,
+        cluster=cluster,
+        categories=categories,
+        start_params=start_params,
+        max_iter=max_iter,
+        tol=tol,
+        batch_rows=batch_rows,
+        eval_env=env,
+    )
     prefix = f"_baseline({baseline})[T."
-    names = {term: f"baseline[{term[len(prefix):-1]}]" for term in fit.terms
-             if term.startswith(prefix)}
+    names = {
+        term: f"baseline[{term[len(prefix) : -1]}]"
+        for term in fit.terms
+        if term.startswith(prefix)
+    }
     params = pd.Series(fit.beta, index=[names.get(term, term) for term in fit.terms])
     return fit.result(
-        f"hazard_{link}", f"baseline({baseline}, {baseline_form}) + {rhs}", event, alpha, names,
-        extra={"baseline_terms": list(names.values()),
-               "baseline_hazard": _baseline_hazard(params, max_month, baseline_form,
-                                                   band_months, link)})
+        f"hazard_{link}",
+        f"baseline({baseline}, {baseline_form}) + {rhs}",
+        event,
+        alpha,
+        names,
+        extra={
+            "baseline_terms": list(names.values()),
+            "baseline_hazard": _baseline_hazard(
+                params, max_month, baseline_form, band_months, link
+            ),
+        },
+    )
 
 
 def _max_month(panel, column: str, batch_rows: int) -> int:
@@ -233,13 +274,15 @@ def _max_month(panel, column: str, batch_rows: int) -> int:
     return int(largest)
 
 
-def _baseline_hazard(params: pd.Series, max_month: int, form: str, band_months: int,
-                     link: str) -> pd.Series:
+def _baseline_hazard(
+    params: pd.Series, max_month: int, form: str, band_months: int, link: str
+) -> pd.Series:
     levels = baseline_levels(max_month, form, band_months)
     width = 1 if form == "dummies" else band_months
     intercept = params.get("Intercept", 0.0)
     months = np.arange(1, max_month + 1)
-    eta = np.array([intercept + params.get(f"baseline[{levels[(m - 1) // width]}]", 0.0)
-                    for m in months])
+    eta = np.array(
+        [intercept + params.get(f"baseline[{levels[(m - 1) // width]}]", 0.0) for m in months]
+    )
     hazard = special.expit(eta) if link == "logit" else -np.expm1(-np.exp(eta))
     return pd.Series(hazard, index=pd.Index(months, name="month_on_book"), name="hazard")

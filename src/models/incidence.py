@@ -21,6 +21,7 @@ Examples
 >>> cumulative_incidence(d)[["time", "n_at_risk", "n_events", "cif"]].round(3).values.tolist()[1]
 [1.0, 6.0, 1.0, 0.167]
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -45,8 +46,7 @@ __all__ = ["cumulative_incidence", "gray_test"]
 
 #: Columns of the table :func:`cumulative_incidence` returns; the counts, standard error and
 #: limits share the names of :func:`overdue.models.survival_curves.kaplan_meier`'s table.
-CIF_COLUMNS = ["group", "time", "n_at_risk", "n_events", "cif", "std_err", "ci_lower",
-               "ci_upper"]
+CIF_COLUMNS = ["group", "time", "n_at_risk", "n_events", "cif", "std_err", "ci_lower", "ci_upper"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -72,23 +72,31 @@ def _incidence_one_group(time: np.ndarray, codes: np.ndarray, cause: int) -> pd.
         inv_surv_after = np.where(surv_after > 0, 1.0 / surv_after, 0.0)
         other_tie = np.where(n_other > 1, 1 - (n_other - 1) / (at_risk - 1), 1.0)
         cause_tie = np.where(n_cause > 1, 1 - (n_cause - 1) / (at_risk - 1), 1.0)
-    other_weight = np.where((n_other > 0) & (surv_after > 0),
-                            surv_before**2 * other_tie * n_other / at_risk**2, 0.0)
+    other_weight = np.where(
+        (n_other > 0) & (surv_after > 0), surv_before**2 * other_tie * n_other / at_risk**2, 0.0
+    )
     cause_weight = np.where(n_cause > 0, surv_before**2 * cause_tie * n_cause / at_risk**2, 0.0)
     other_t4 = cif * inv_surv_after
     cause_t4 = 1 + inv_surv_after * cif
     v1 = np.cumsum(other_t4**2 * other_weight + cause_t4**2 * cause_weight)
-    v2 = np.cumsum(inv_surv_after * other_t4 * other_weight
-                   + inv_surv_after * cause_t4 * cause_weight)
+    v2 = np.cumsum(
+        inv_surv_after * other_t4 * other_weight + inv_surv_after * cause_t4 * cause_weight
+    )
     v3 = np.cumsum(inv_surv_after**2 * (other_weight + cause_weight))
     variance_at_jump = v1 + cif**2 * v3 - 2 * cif * v2
     # cuminc reports a variance only where the incidence jumps and carries it forward.
     variance = (
         pd.Series(np.where(n_cause > 0, variance_at_jump, np.nan)).ffill().fillna(0.0).to_numpy()
     )
-    return pd.DataFrame({"time": times, "n_at_risk": at_risk.astype(int),
-                         "n_events": n_cause.astype(int), "cif": cif,
-                         "std_err": np.sqrt(np.clip(variance, 0.0, None))})
+    return pd.DataFrame(
+        {
+            "time": times,
+            "n_at_risk": at_risk.astype(int),
+            "n_events": n_cause.astype(int),
+            "cif": cif,
+            "std_err": np.sqrt(np.clip(variance, 0.0, None)),
+        }
+    )
 
 
 def _incidence_interval(cif: np.ndarray, se: np.ndarray, alpha: float, conf_type: str):
@@ -103,21 +111,16 @@ def _incidence_interval(cif: np.ndarray, se: np.ndarray, alpha: float, conf_type
     return np.where(degenerate, cif, lower), np.where(degenerate, cif, upper)
 
 
-def _incidence_interval(cif: np.ndarray, se: np.ndarray, alpha: float, conf_type: str):
-    """Pointwise confidence limits, on the log(-log) scale or plain (clipped to [0, 1])."""
-    q = stats.norm.ppf(1 - alpha / 2)
-    if conf_type == "plain":
-        return np.clip(cif - q * se, 0, 1), np.clip(cif + q * se, 0, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        spread = np.exp(q * se / (cif * np.abs(np.log(cif))))
-        lower, upper = cif**spread, cif ** (1 / spread)
-    degenerate = (cif <= 0) | (cif >= 1) | (se <= 0)
-    return np.where(degenerate, cif, lower), np.where(degenerate, cif, upper)
-
-
-def cumulative_incidence(df: pd.DataFrame, *, duration: str = "time", event: str = "event",
-                         cause: int = 1, by: str | Sequence[str] | None = None,
-                         alpha: float = 0.05, conf_type: str = "log-log") -> pd.DataFrame:
+def cumulative_incidence(
+    df: pd.DataFrame,
+    *,
+    duration: str = "time",
+    event: str = "event",
+    cause: int = 1,
+    by: str | Sequence[str] | None = None,
+    alpha: float = 0.05,
+    conf_type: str = "log-log",
+) -> pd.DataFrame:
     """Aalen–Johansen cumulative incidence of one cause, optionally by group.
 
     Estimates and variances are those of R's ``cmprsk::cuminc`` (Gray's delta-method variance,
@@ -170,15 +173,23 @@ def cumulative_incidence(df: pd.DataFrame, *, duration: str = "time", event: str
         in_group = group_code == code
         curve = _incidence_one_group(time[in_group], codes[in_group], cause)
         if curve["time"].iloc[0] > 0:
-            start = pd.DataFrame({"time": [0.0], "n_at_risk": [int(in_group.sum())],
-                                  "n_events": [0], "cif": [0.0], "std_err": [0.0]})
+            start = pd.DataFrame(
+                {
+                    "time": [0.0],
+                    "n_at_risk": [int(in_group.sum())],
+                    "n_events": [0],
+                    "cif": [0.0],
+                    "std_err": [0.0],
+                }
+            )
             curve = pd.concat([start, curve], ignore_index=True)
         curve.insert(0, "group", group)
         pieces.append(curve)
     # groups in code order (sorted, as Kaplan–Meier's), each curve in time order
     table = pd.concat(pieces, ignore_index=True)
     table["ci_lower"], table["ci_upper"] = _incidence_interval(
-        table["cif"].to_numpy(), table["std_err"].to_numpy(), alpha, conf_type)
+        table["cif"].to_numpy(), table["std_err"].to_numpy(), alpha, conf_type
+    )
     return table[CIF_COLUMNS]
 
 
@@ -195,14 +206,14 @@ def _gray_one_stratum(time, status, group, n_groups, rho):
     at_risk = np.bincount(group, minlength=n_groups).astype(float)
     scores = np.zeros(m)
     cov = np.zeros((m, m))
-    cif_before = np.zeros(n_groups)          # f1m: group incidence, left-continuous
-    cif_after = np.zeros(n_groups)           # f1
-    surv_before = np.ones(n_groups)          # skmm: group all-cause KM, left-continuous
-    surv_after = np.ones(n_groups)           # skm
+    cif_before = np.zeros(n_groups)  # f1m: group incidence, left-continuous
+    cif_after = np.zeros(n_groups)  # f1
+    surv_before = np.ones(n_groups)  # skmm: group all-cause KM, left-continuous
+    surv_after = np.ones(n_groups)  # skm
     v3 = np.zeros(n_groups)
     v2 = np.zeros((m, n_groups))
     c = np.zeros((n_groups, n_groups))
-    pooled_before = pooled = 0.0             # fm, f: pooled incidence
+    pooled_before = pooled = 0.0  # fm, f: pooled incidence
     _, starts, _ = distinct_time_blocks(time)
     ends = np.r_[starts[1:], len(time)]
     for start, end in zip(starts, ends):
@@ -213,7 +224,9 @@ def _gray_one_stratum(time, status, group, n_groups, rho):
         if nd1 > 0 or nd2 > 0:
             active = at_risk > 0
             safe_risk = np.where(active, at_risk, 1.0)
-            surv_after = np.where(active, surv_before * (at_risk - d1 - d2) / safe_risk, surv_after)
+            surv_after = np.where(
+                active, surv_before * (at_risk - d1 - d2) / safe_risk, surv_after
+            )
             cif_after = np.where(active, cif_before + surv_before * d1 / safe_risk, cif_after)
             with np.errstate(divide="ignore", invalid="ignore"):
                 h = np.where(active, at_risk / surv_before, 0.0)
@@ -254,9 +267,16 @@ def _gray_one_stratum(time, status, group, n_groups, rho):
     return scores, cov
 
 
-def gray_test(df: pd.DataFrame, *, by: str | Sequence[str], duration: str = "time",
-              event: str = "event", cause: int = 1, rho: float = 0.0,
-              strata: str | Sequence[str] | None = None) -> TestResult:
+def gray_test(
+    df: pd.DataFrame,
+    *,
+    by: str | Sequence[str],
+    duration: str = "time",
+    event: str = "event",
+    cause: int = 1,
+    rho: float = 0.0,
+    strata: str | Sequence[str] | None = None,
+) -> TestResult:
     """Gray's (1988) test that the cumulative incidence of a cause is equal across groups.
 
     Reproduces the test ``cmprsk::cuminc`` reports (``Tests``), including its stratified form.
@@ -314,11 +334,23 @@ def gray_test(df: pd.DataFrame, *, by: str | Sequence[str], duration: str = "tim
         statistic = float(scores @ np.linalg.solve(covariance, scores))
     except np.linalg.LinAlgError:
         statistic = float("nan")
-    table = pd.DataFrame({
-        "group": groups,
-        "n": np.bincount(group_code, minlength=len(groups)),
-        "events": np.bincount(group_code, weights=codes == cause, minlength=len(groups)),
-        "score": np.r_[scores, np.nan]})
-    return chi2_test("Gray", statistic, dof, table=table,
-                     detail={"cause": cause, "groups": list(groups), "scores": scores,
-                             "covariance": covariance})
+    table = pd.DataFrame(
+        {
+            "group": groups,
+            "n": np.bincount(group_code, minlength=len(groups)),
+            "events": np.bincount(group_code, weights=codes == cause, minlength=len(groups)),
+            "score": np.r_[scores, np.nan],
+        }
+    )
+    return chi2_test(
+        "Gray",
+        statistic,
+        dof,
+        table=table,
+        detail={
+            "cause": cause,
+            "groups": list(groups),
+            "scores": scores,
+            "covariance": covariance,
+        },
+    )

@@ -72,6 +72,7 @@ Convergence and problems
     whose columns are linearly dependent (including a declared level absent from the data) and
     infinite values raise ValueError naming the columns.
 """
+
 from __future__ import annotations
 
 import logging
@@ -199,15 +200,22 @@ class _ClusterScores:
         else:
             hashes = pd.util.hash_array(np.asarray(keys))
         codes, uniques = pd.factorize(hashes)
-        sums = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=len(uniques))
-                                for j in range(scores.shape[1])])
+        sums = np.column_stack(
+            [
+                np.bincount(codes, weights=scores[:, j], minlength=len(uniques))
+                for j in range(scores.shape[1])
+            ]
+        )
         slot_of = self._slot_of
         # setdefault's default is evaluated before insertion, so a new key gets the next slot.
-        slots = np.fromiter((slot_of.setdefault(key, len(slot_of)) for key in uniques.tolist()),
-                            dtype=np.intp, count=len(uniques))
+        slots = np.fromiter(
+            (slot_of.setdefault(key, len(slot_of)) for key in uniques.tolist()),
+            dtype=np.intp,
+            count=len(uniques),
+        )
         if len(slot_of) > len(self._sums):
             grown = np.zeros((max(2 * len(self._sums), len(slot_of)), scores.shape[1]))
-            grown[:len(self._sums)] = self._sums
+            grown[: len(self._sums)] = self._sums
             self._sums = grown
         self._sums[slots] += sums
 
@@ -216,7 +224,7 @@ class _ClusterScores:
         return len(self._slot_of)
 
     def meat(self) -> np.ndarray:
-        return _crossprod(self._sums[:self.count])
+        return _crossprod(self._sums[: self.count])
 
 
 def _crossprod(matrix: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -228,6 +236,7 @@ def _crossprod(matrix: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
     be copied, and scaling the contiguous columns is twice as fast as scaling rows.
     Its weights must be non-negative, so negative ones (observed information) get a second call.
     """
+
     def upper_product(rows):
         return blas.dsyrk(1.0, np.asfortranarray(rows), trans=1)
 
@@ -240,9 +249,14 @@ def _crossprod(matrix: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
     return np.triu(upper) + np.triu(upper, 1).T
 
 
-def _stream_pass(parts: Partitions, design: StreamedDesign, link: str, beta: np.ndarray | None,
-                 cluster: str | None = None,
-                 ranges: bool = False) -> tuple[_PassTotals, _ClusterScores | None]:
+def _stream_pass(
+    parts: Partitions,
+    design: StreamedDesign,
+    link: str,
+    beta: np.ndarray | None,
+    cluster: str | None = None,
+    ranges: bool = False,
+) -> tuple[_PassTotals, _ClusterScores | None]:
     """One pass over the data at ``beta`` (``None``: at the start ``mu = (y + 1/2) / 2``).
 
     Sums the expected and the observed information and ``working_rhs``, the right-hand side of
@@ -263,8 +277,9 @@ def _stream_pass(parts: Partitions, design: StreamedDesign, link: str, beta: np.
     # A runaway step overflows the sums; the caller sees the non-finite deviance or matrices
     # and halves the step or reports, so numpy's warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        for index, raw in enumerate(parts.iter(projection(parts, design, extra),
-                                               categorical=[*design.categories, *extra])):
+        for index, raw in enumerate(
+            parts.iter(projection(parts, design, extra), categorical=[*design.categories, *extra])
+        ):
             part = design.prepare(raw, index, extra)
             del raw  # prepare copied the needed columns
             if not len(part):
@@ -290,8 +305,11 @@ def _stream_pass(parts: Partitions, design: StreamedDesign, link: str, beta: np.
                 residual_score = score_factor * (y - mu)
                 expected_information = _crossprod(x, weight)
                 totals.information += expected_information
-                totals.observed_information += (expected_information if observed_weight is weight
-                                                else _crossprod(x, observed_weight))
+                totals.observed_information += (
+                    expected_information
+                    if observed_weight is weight
+                    else _crossprod(x, observed_weight)
+                )
                 step_weight = weight if beta is None else observed_weight
                 # X'Wz with z = eta + a (y - mu) / W: W z = W eta + a (y - mu) needs no division.
                 totals.working_rhs += x.T @ (step_weight * eta + residual_score)
@@ -316,12 +334,15 @@ def _check_rank(crossproduct: np.ndarray, terms: list[str]) -> None:
     diagonal = np.diag(crossproduct)
     overflowing = [term for term, d in zip(terms, diagonal) if not np.isfinite(d)]
     if overflowing:
-        raise ValueError(f"design column(s) {overflowing} hold values whose squares overflow; "
-                         "rescale them")
+        raise ValueError(
+            f"design column(s) {overflowing} hold values whose squares overflow; rescale them"
+        )
     empty = [term for term, d in zip(terms, diagonal) if d <= 0]
     if empty:
-        raise ValueError(f"design column(s) {empty} are zero in every row (a declared level "
-                         "that never occurs?); drop the level or the term")
+        raise ValueError(
+            f"design column(s) {empty} are zero in every row (a declared level "
+            "that never occurs?); drop the level or the term"
+        )
     scale = 1.0 / np.sqrt(diagonal)
     correlation = crossproduct * scale[:, None] * scale[None, :]
     eigenvalues, eigenvectors = np.linalg.eigh(correlation)
@@ -348,11 +369,21 @@ def _inverse(matrix: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(matrix)
 
 
-def fit_glm_irls(data, rhs: str, *, outcome: str, link: str = "logit",
-                 cluster: str | None = None, categories: Mapping[str, Sequence] | None = None,
-                 start_params: Sequence[float] | None = None, alpha: float = 0.05,
-                 max_iter: int = 25, tol: float = 1e-10, batch_rows: int = 1_000_000,
-                 eval_env=0) -> FitResult:
+def fit_glm_irls(
+    data,
+    rhs: str,
+    *,
+    outcome: str,
+    link: str = "logit",
+    cluster: str | None = None,
+    categories: Mapping[str, Sequence] | None = None,
+    start_params: Sequence[float] | None = None,
+    alpha: float = 0.05,
+    max_iter: int = 25,
+    tol: float = 1e-10,
+    batch_rows: int = 1_000_000,
+    eval_env=0,
+) -> FitResult:
     """Fit a binary-response GLM by IRLS, streaming over partitions on every iteration.
 
     Parameters
@@ -414,9 +445,18 @@ def fit_glm_irls(data, rhs: str, *, outcome: str, link: str = "logit",
     """
     check_alpha(alpha)
     env = patsy.EvalEnvironment.capture(eval_env, reference=1)
-    fit = stream_fit(data, f"{outcome} ~ {check_rhs(rhs, 'fit_glm_irls')}", link=link,
-                     cluster=cluster, categories=categories, start_params=start_params,
-                     max_iter=max_iter, tol=tol, batch_rows=batch_rows, eval_env=env)
+    fit = stream_fit(
+        data,
+        f"{outcome} ~ {check_rhs(rhs, 'fit_glm_irls')}",
+        link=link,
+        cluster=cluster,
+        categories=categories,
+        start_params=start_params,
+        max_iter=max_iter,
+        tol=tol,
+        batch_rows=batch_rows,
+        eval_env=env,
+    )
     return fit.result(f"glm_{link}", rhs.strip(), outcome, alpha)
 
 
@@ -445,8 +485,15 @@ class StreamedFit:
     design_info: patsy.DesignInfo
     seconds: float
 
-    def result(self, model: str, formula: str, outcome: str, alpha: float,
-               names: Mapping[str, str] | None = None, extra: Mapping | None = None) -> FitResult:
+    def result(
+        self,
+        model: str,
+        formula: str,
+        outcome: str,
+        alpha: float,
+        names: Mapping[str, str] | None = None,
+        extra: Mapping | None = None,
+    ) -> FitResult:
         """The FitResult, with terms renamed by ``names`` (in the warnings too)."""
         names = dict(names or {})
         terms = [names.get(term, term) for term in self.terms]
@@ -455,8 +502,11 @@ class StreamedFit:
             problems = [problem.replace(f"'{old}'", f"'{new}'") for problem in problems]
         events, n = self.events, self.n
         # The intercept-only model's maximum: the share of events, whatever the link.
-        loglik_null = (float(events * np.log(events / n) + (n - events) * np.log1p(-events / n))
-                       if 0 < events < n else 0.0)
+        loglik_null = (
+            float(events * np.log(events / n) + (n - events) * np.log1p(-events / n))
+            if 0 < events < n
+            else 0.0
+        )
         return FitResult(
             model=model,
             summary=tidy_summary(terms, self.beta, self.se, alpha),
@@ -477,16 +527,29 @@ class StreamedFit:
             step_halvings=self.halvings,
             link=self.link,
             warnings=problems,
-            extra={"deviance": self.deviance, "passes": self.passes, "seconds": self.seconds,
-                   **(extra or {})},
+            extra={
+                "deviance": self.deviance,
+                "passes": self.passes,
+                "seconds": self.seconds,
+                **(extra or {}),
+            },
             _engine=self.design_info,
         )
 
 
-def stream_fit(data, formula: str, *, link: str, cluster: str | None,
-               categories: Mapping[str, Sequence] | None, start_params: Sequence[float] | None,
-               max_iter: int, tol: float, batch_rows: int,
-               eval_env: patsy.EvalEnvironment) -> StreamedFit:
+def stream_fit(
+    data,
+    formula: str,
+    *,
+    link: str,
+    cluster: str | None,
+    categories: Mapping[str, Sequence] | None,
+    start_params: Sequence[float] | None,
+    max_iter: int,
+    tol: float,
+    batch_rows: int,
+    eval_env: patsy.EvalEnvironment,
+) -> StreamedFit:
     """The IRLS fit behind :func:`fit_glm_irls` of ``formula`` (``"y ~ rhs"``), unnamed."""
     if link not in LINKS:
         raise ValueError(f"link must be one of {LINKS}, got {link!r}")
@@ -508,8 +571,9 @@ def stream_fit(data, formula: str, *, link: str, cluster: str | None,
         if parts.columns is not None and cluster not in parts.columns:
             raise ValueError(f"cluster column {cluster!r} not found in the data")
 
-    run = _run_irls(parts, design, link, _start_params(start_params, k), max_iter, tol, started,
-                    cluster)
+    run = _run_irls(
+        parts, design, link, _start_params(start_params, k), max_iter, tol, started, cluster
+    )
     passes, totals, deviance = run.passes, run.final.totals, run.final.deviance
     beta = run.final.beta if run.final.beta is not None else np.full(k, np.nan)
     n_clusters = None
@@ -524,8 +588,10 @@ def stream_fit(data, formula: str, *, link: str, cluster: str | None,
             passes += 1
         n_clusters = clusters.count
         if n_clusters < 2:
-            raise ValueError(f"cluster column {cluster!r} has {n_clusters} distinct value(s); "
-                             "cluster-robust errors need at least 2")
+            raise ValueError(
+                f"cluster column {cluster!r} has {n_clusters} distinct value(s); "
+                "cluster-robust errors need at least 2"
+            )
         bread = _inverse(totals.observed_information)
         correction = n_clusters / (n_clusters - 1.0) * (totals.n - 1.0) / (totals.n - k)
         cov = correction * bread @ clusters.meat() @ bread
@@ -535,14 +601,32 @@ def stream_fit(data, formula: str, *, link: str, cluster: str | None,
     # A numerically singular information (separation) can leave negative variances: NaN then.
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(cov))
-    problems = (_diagnose(run, max_iter, totals, beta, se, terms)
-                + few_clusters_warning(n_clusters, cluster))
+    problems = _diagnose(run, max_iter, totals, beta, se, terms) + few_clusters_warning(
+        n_clusters, cluster
+    )
     for problem in problems:
         log.warning("%s", problem)
-    return StreamedFit(terms, beta, se, cov, cov_nonrobust, totals.n, int(totals.events),
-                       totals.loglik, deviance, run.converged, run.iterations, run.halvings,
-                       passes, link, cluster, n_clusters, problems, design.design_info,
-                       time.perf_counter() - started)
+    return StreamedFit(
+        terms,
+        beta,
+        se,
+        cov,
+        cov_nonrobust,
+        totals.n,
+        int(totals.events),
+        totals.loglik,
+        deviance,
+        run.converged,
+        run.iterations,
+        run.halvings,
+        passes,
+        link,
+        cluster,
+        n_clusters,
+        problems,
+        design.design_info,
+        time.perf_counter() - started,
+    )
 
 
 def _start_params(start_params, k: int) -> np.ndarray | None:
@@ -551,8 +635,9 @@ def _start_params(start_params, k: int) -> np.ndarray | None:
         return None
     beta = np.asarray(start_params, dtype=float)
     if beta.shape != (k,):
-        raise ValueError(f"start_params must have {k} values (one per design column), got "
-                         f"shape {beta.shape}")
+        raise ValueError(
+            f"start_params must have {k} values (one per design column), got shape {beta.shape}"
+        )
     return beta
 
 
@@ -580,8 +665,16 @@ class _IrlsRun:
     broke_down: bool = False  # no estimate with finite sums was reached: no standard errors
 
 
-def _run_irls(parts: Partitions, design: StreamedDesign, link: str, beta: np.ndarray | None,
-              max_iter: int, tol: float, started: float, cluster: str | None = None) -> _IrlsRun:
+def _run_irls(
+    parts: Partitions,
+    design: StreamedDesign,
+    link: str,
+    beta: np.ndarray | None,
+    max_iter: int,
+    tol: float,
+    started: float,
+    cluster: str | None = None,
+) -> _IrlsRun:
     """Fisher scoring, then Newton steps, halved when needed (module docstring, "Convergence").
 
     Returns at convergence, after ``max_iter`` updates, or - with ``stop_reason`` - when no
@@ -593,33 +686,53 @@ def _run_irls(parts: Partitions, design: StreamedDesign, link: str, beta: np.nda
     accepted = None  # the last _Iterate whose deviance was acceptable
     halvings = 0  # of the current step
     while True:
-        likely_last = (cluster is not None and accepted is not None and halvings == 0
-                       and _step_size(beta, accepted.beta) < tol)
-        totals, clusters = _stream_pass(parts, design, link, beta, ranges=run.passes == 0,
-                                        cluster=cluster if likely_last else None)
+        likely_last = (
+            cluster is not None
+            and accepted is not None
+            and halvings == 0
+            and _step_size(beta, accepted.beta) < tol
+        )
+        totals, clusters = _stream_pass(
+            parts,
+            design,
+            link,
+            beta,
+            ranges=run.passes == 0,
+            cluster=cluster if likely_last else None,
+        )
         run.passes += 1
         current = _Iterate(beta, totals, -2.0 * totals.loglik, clusters)
         if run.passes == 1:
             _check_rank(totals.crossproduct, design.terms)
             run.column_range = totals.column_max - totals.column_min
         acceptable = beta is None or _acceptable(current, accepted, tol)
-        log.info("irls pass %d: deviance %.10g%s (%.1f s)", run.passes, current.deviance,
-                 "" if acceptable else ", step halved", time.perf_counter() - started)
+        log.info(
+            "irls pass %d: deviance %.10g%s (%.1f s)",
+            run.passes,
+            current.deviance,
+            "" if acceptable else ", step halved",
+            time.perf_counter() - started,
+        )
         if not acceptable:
             if accepted is None:
                 where = "start_params" if run.iterations == 0 else "the first IRLS iterate"
-                run.stop_reason = (f"the fit breaks down numerically at {where} (deviance "
-                                   f"{current.deviance:.4g}); give start_params nearer the "
-                                   "estimate or rescale covariates")
+                run.stop_reason = (
+                    f"the fit breaks down numerically at {where} (deviance "
+                    f"{current.deviance:.4g}); give start_params nearer the "
+                    "estimate or rescale covariates"
+                )
                 run.final, run.broke_down = current, True
                 return run
             if halvings == _MAX_HALVINGS:
-                kept = ("start_params" if run.iterations == 1
-                        else f"iteration {run.iterations - 1}'s")
-                run.stop_reason = (f"IRLS stopped at iteration {run.iterations}: its step still "
-                                   f"raised the deviance (to {current.deviance:.4g}) after "
-                                   f"{_MAX_HALVINGS} halvings; the estimates are {kept}, "
-                                   f"deviance {accepted.deviance:.10g}")
+                kept = (
+                    "start_params" if run.iterations == 1 else f"iteration {run.iterations - 1}'s"
+                )
+                run.stop_reason = (
+                    f"IRLS stopped at iteration {run.iterations}: its step still "
+                    f"raised the deviance (to {current.deviance:.4g}) after "
+                    f"{_MAX_HALVINGS} halvings; the estimates are {kept}, "
+                    f"deviance {accepted.deviance:.10g}"
+                )
                 run.final = accepted
                 return run
             halvings += 1
@@ -651,13 +764,18 @@ def _acceptable(current: _Iterate, accepted: _Iterate | None, tol: float) -> boo
     sums: its weights are below 1 and ``X'X`` is finite (:func:`_check_rank`).
     """
     totals = current.totals
-    finite = (np.isfinite(current.deviance) and np.isfinite(totals.working_rhs).all()
-              and np.isfinite(totals.information).all()
-              and np.isfinite(totals.observed_information).all())
+    finite = (
+        np.isfinite(current.deviance)
+        and np.isfinite(totals.working_rhs).all()
+        and np.isfinite(totals.information).all()
+        and np.isfinite(totals.observed_information).all()
+    )
     if not finite:
         return False
-    return (accepted is None
-            or (current.deviance - accepted.deviance) / (abs(current.deviance) + 0.1) <= tol)
+    return (
+        accepted is None
+        or (current.deviance - accepted.deviance) / (abs(current.deviance) + 0.1) <= tol
+    )
 
 
 def _step_size(beta: np.ndarray, previous: np.ndarray) -> float:
@@ -669,21 +787,31 @@ def _converged(current: _Iterate, previous: _Iterate, tol: float) -> bool:
     return deviance_change < tol and _step_size(current.beta, previous.beta) < tol
 
 
-def _diagnose(run: _IrlsRun, max_iter: int, totals: _PassTotals, beta: np.ndarray,
-              se: np.ndarray, terms: list[str]) -> list[str]:
+def _diagnose(
+    run: _IrlsRun,
+    max_iter: int,
+    totals: _PassTotals,
+    beta: np.ndarray,
+    se: np.ndarray,
+    terms: list[str],
+) -> list[str]:
     """Human-readable warnings: non-convergence and the symptoms of separation."""
     problems = []
     if not run.converged:
         problems.append(run.stop_reason or f"IRLS did not converge in {max_iter} iterations")
     if totals.saturated:
-        problems.append(f"{totals.saturated} of {totals.n} rows have fitted probabilities "
-                        "numerically 0 or 1: (quasi-)complete separation, estimates may be "
-                        "infinite")
+        problems.append(
+            f"{totals.saturated} of {totals.n} rows have fitted probabilities "
+            "numerically 0 or 1: (quasi-)complete separation, estimates may be "
+            "infinite"
+        )
     with np.errstate(invalid="ignore"):
         eta_range = np.abs(beta) * run.column_range
     for term, moves, estimate, error in zip(terms, eta_range, beta, se):
         if moves > _SEPARATION_ETA_RANGE and term != "Intercept":
-            problems.append(f"term {term!r} has estimate {estimate:.3g} (SE {error:.3g}), "
-                            "a separation symptom: a level or range with no events, or only "
-                            "events")
+            problems.append(
+                f"term {term!r} has estimate {estimate:.3g} (SE {error:.3g}), "
+                "a separation symptom: a level or range with no events, or only "
+                "events"
+            )
     return problems

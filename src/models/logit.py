@@ -17,6 +17,7 @@ Examples
 >>> fit.converged, bool(fit.summary.loc["fico", "ci_lower"] < -0.02 < fit.summary.loc["fico", "ci_upper"])
 (True, True)
 """
+
 from __future__ import annotations
 
 import warnings
@@ -72,8 +73,7 @@ def check_logit_input(df: pd.DataFrame, rhs: str, outcome: str, cluster: str | N
     binary_column(df, outcome, "outcome", both_values=True)
     absent = sorted(formula_variables(rhs) - set(df.columns))
     if absent:
-        raise ValueError(f"the right-hand side uses column(s) {absent} that the data frame "
-                         "lacks")
+        raise ValueError(f"the right-hand side uses column(s) {absent} that the data frame lacks")
     check_cluster(df, cluster)
     return rhs
 
@@ -85,14 +85,18 @@ def _check_rank(exog: np.ndarray, names: Sequence[str]) -> None:
     tolerance = singular.max() * max(exog.shape) * np.finfo(float).eps
     null_directions = right[singular <= tolerance]
     if len(null_directions):
-        involved = sorted({names[j] for v in null_directions
-                           for j in np.flatnonzero(np.abs(v) > 1e-6)})
-        raise ValueError(f"design is rank-deficient: columns {involved} are linearly dependent "
-                         "(drop one of them from the formula)")
+        involved = sorted(
+            {names[j] for v in null_directions for j in np.flatnonzero(np.abs(v) > 1e-6)}
+        )
+        raise ValueError(
+            f"design is rank-deficient: columns {involved} are linearly dependent "
+            "(drop one of them from the formula)"
+        )
 
 
-def _variance_inflation(exog: np.ndarray, term_columns: Mapping[str, list[str]],
-                        names: Sequence[str]) -> pd.DataFrame:
+def _variance_inflation(
+    exog: np.ndarray, term_columns: Mapping[str, list[str]], names: Sequence[str]
+) -> pd.DataFrame:
     """Generalised variance inflation of each term (Fox & Monette, 1992).
 
     Per term rather than per column: the dummies of a factor with a small reference level have
@@ -113,11 +117,18 @@ def _variance_inflation(exog: np.ndarray, term_columns: Mapping[str, list[str]],
                 continue
             outside = [k for k in range(len(varying)) if k not in inside]
             logdet_inside = np.linalg.slogdet(correlation[np.ix_(inside, inside)])[1]
-            logdet_outside = (np.linalg.slogdet(correlation[np.ix_(outside, outside)])[1]
-                              if outside else 0.0)
+            logdet_outside = (
+                np.linalg.slogdet(correlation[np.ix_(outside, outside)])[1] if outside else 0.0
+            )
             gvif = float(np.exp(logdet_inside + logdet_outside - logdet_all))
-            rows.append({"term": term, "gvif": gvif, "df": len(inside),
-                         "gvif_adjusted": gvif ** (1 / (2 * len(inside)))})
+            rows.append(
+                {
+                    "term": term,
+                    "gvif": gvif,
+                    "df": len(inside),
+                    "gvif_adjusted": gvif ** (1 / (2 * len(inside))),
+                }
+            )
     return pd.DataFrame(rows, columns=["term", "gvif", "df", "gvif_adjusted"]).set_index("term")
 
 
@@ -125,8 +136,9 @@ def _variance_inflation(exog: np.ndarray, term_columns: Mapping[str, list[str]],
 # diagnostics
 
 
-def _separation_warnings(exog: np.ndarray, y: np.ndarray, names: Sequence[str],
-                         outcome: str) -> list[str]:
+def _separation_warnings(
+    exog: np.ndarray, y: np.ndarray, names: Sequence[str], outcome: str
+) -> list[str]:
     """Quasi-complete separation through a 0/1 column: one side of it has a constant outcome."""
     found = []
     for j, name in enumerate(names):
@@ -139,25 +151,38 @@ def _separation_warnings(exog: np.ndarray, y: np.ndarray, names: Sequence[str],
                 found.append(
                     f"quasi-complete separation: all {int(rows.sum())} rows with {name}="
                     f"{int(level)} have {outcome}={int(y[rows][0])}; its coefficient is not "
-                    "identified (it diverges)")
+                    "identified (it diverges)"
+                )
     return found
 
 
-def _fit_warnings(sm_result, se: np.ndarray, exog: np.ndarray, y: np.ndarray,
-                  names: Sequence[str], outcome: str, caught: list, vif: pd.DataFrame,
-                  newton_failed: bool) -> list[str]:
+def _fit_warnings(
+    sm_result,
+    se: np.ndarray,
+    exog: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    outcome: str,
+    caught: list,
+    vif: pd.DataFrame,
+    newton_failed: bool,
+) -> list[str]:
     found: list[str] = []
     kinds = {type(w.message) for w in caught}
     if newton_failed:
-        found.append("Newton-Raphson failed (singular Hessian, typical of separation); refitted "
-                     "with BFGS")
+        found.append(
+            "Newton-Raphson failed (singular Hessian, typical of separation); refitted with BFGS"
+        )
     if PerfectSeparationWarning in kinds:
-        found.append("perfect separation or prediction detected by statsmodels: some "
-                     "coefficients are not identified")
+        found.append(
+            "perfect separation or prediction detected by statsmodels: some "
+            "coefficients are not identified"
+        )
     found += _separation_warnings(exog, y, names, outcome)
     if not sm_result.mle_retvals.get("converged", False):
-        found.append(f"optimiser did not converge in {sm_result.mle_retvals.get('iterations')} "
-                     "iterations")
+        found.append(
+            f"optimiser did not converge in {sm_result.mle_retvals.get('iterations')} iterations"
+        )
     if HessianInversionWarning in kinds:
         found.append("the Hessian could not be inverted: standard errors are unreliable")
     fitted = sm_result.predict()
@@ -170,14 +195,18 @@ def _fit_warnings(sm_result, se: np.ndarray, exog: np.ndarray, y: np.ndarray,
         if sd > 0 and not np.isfinite(value):
             found.append(f"no finite standard error for {name}")
         elif sd > 0 and value > HUGE_STANDARDISED_SE:
-            found.append(f"implausibly large standard error for {name} (SE x SD = {value:.3g}): "
-                         "separation or collinearity")
+            found.append(
+                f"implausibly large standard error for {name} (SE x SD = {value:.3g}): "
+                "separation or collinearity"
+            )
     collinear = vif[vif["gvif_adjusted"] ** 2 > HIGH_VIF]
     if len(collinear):
-        listed = ", ".join(f"{term} ({value:.0f})"
-                           for term, value in (collinear["gvif_adjusted"] ** 2).items())
-        found.append(f"near-collinear terms, (generalised) variance inflation > {HIGH_VIF:.0f}: "
-                     f"{listed}")
+        listed = ", ".join(
+            f"{term} ({value:.0f})" for term, value in (collinear["gvif_adjusted"] ** 2).items()
+        )
+        found.append(
+            f"near-collinear terms, (generalised) variance inflation > {HIGH_VIF:.0f}: {listed}"
+        )
     return found
 
 
@@ -208,8 +237,9 @@ class _LogitEngine:
     sample_id: int
 
     def predict(self, data: pd.DataFrame | None = None) -> np.ndarray:
-        return np.asarray(self.sm_result.predict() if data is None
-                          else self.sm_result.predict(data), dtype=float)
+        return np.asarray(
+            self.sm_result.predict() if data is None else self.sm_result.predict(data), dtype=float
+        )
 
 
 def fit_logit(
@@ -272,8 +302,10 @@ def fit_logit(
     try:
         model = smf.logit(formula, data=df, missing="raise")
     except (patsy.PatsyError, ValueError) as err:
-        raise ValueError(f"cannot build the design of {formula!r} (missing='raise')"
-                         f"{missing_values_detail(df, formula)}: {err}") from err
+        raise ValueError(
+            f"cannot build the design of {formula!r} (missing='raise')"
+            f"{missing_values_detail(df, formula)}: {err}"
+        ) from err
     exog = np.asarray(model.exog, dtype=float)
     y = np.asarray(model.endog, dtype=float)
     names = list(model.exog_names)
@@ -314,8 +346,11 @@ def fit_logit(
         warnings.simplefilter("ignore", (ConvergenceWarning, PerfectSeparationWarning))
         llnull = float(sm_result.llnull)
     engine = _LogitEngine(sm_result, _sample_id(df.index, y))
-    extra = {"pseudo_r2": 1.0 - float(sm_result.llf) / llnull, "bic": float(sm_result.bic),
-             "vif": vif}
+    extra = {
+        "pseudo_r2": 1.0 - float(sm_result.llf) / llnull,
+        "bic": float(sm_result.bic),
+        "vif": vif,
+    }
     if min(y.sum(), len(y) - y.sum()) >= 2:  # DeLong's variance needs two of each
         extra["auc"] = auc_delong(y, engine.predict()).auc
     nonrobust = getattr(sm_result, "normalized_cov_params", None)
@@ -331,8 +366,9 @@ def fit_logit(
         loglik_null=llnull,
         cov=pd.DataFrame(covariance, index=names, columns=names),
         cov_type="cluster" if cluster is not None else "nonrobust",
-        cov_nonrobust=None if nonrobust is None else pd.DataFrame(
-            np.asarray(nonrobust, dtype=float), index=names, columns=names),
+        cov_nonrobust=None
+        if nonrobust is None
+        else pd.DataFrame(np.asarray(nonrobust, dtype=float), index=names, columns=names),
         alpha=alpha,
         cluster=cluster,
         n_clusters=n_clusters,
@@ -432,7 +468,8 @@ def average_marginal_effects(result: FitResult, alpha: float | None = None) -> p
     se = np.sqrt(np.einsum("ij,jk,ik->i", jacobian, covariance, jacobian))
     table = tidy_summary([r[0] for r in rows], [r[1] for r in rows], se, alpha)
     table = table[["estimate", "se", "ci_lower", "ci_upper", "z", "p"]].rename(
-        columns={"estimate": "ame"})
+        columns={"estimate": "ame"}
+    )
     table["kind"] = [r[2] for r in rows]
     return table
 
@@ -466,14 +503,19 @@ def lr_test(restricted: FitResult, full: FitResult) -> TestResult:
     for name, fit in (("restricted", restricted), ("full", full)):
         if not isinstance(fit, FitResult):
             raise ValueError(f"{name} must be a FitResult, got {type(fit).__name__}")
-    if restricted.n != full.n or (getattr(restricted._engine, "sample_id", None)
-                                  != getattr(full._engine, "sample_id", None)):
-        raise ValueError("the models were fitted on different loans; a likelihood-ratio test "
-                         "needs the same sample (see overdue.models.specs.complete_cases)")
+    if restricted.n != full.n or (
+        getattr(restricted._engine, "sample_id", None) != getattr(full._engine, "sample_id", None)
+    ):
+        raise ValueError(
+            "the models were fitted on different loans; a likelihood-ratio test "
+            "needs the same sample (see overdue.models.specs.complete_cases)"
+        )
     extra_terms = set(restricted.summary.index) - set(full.summary.index)
     if extra_terms:
-        raise ValueError(f"models are not nested: the restricted model has terms "
-                         f"{sorted(extra_terms)} that the full model lacks")
+        raise ValueError(
+            f"models are not nested: the restricted model has terms "
+            f"{sorted(extra_terms)} that the full model lacks"
+        )
     df = len(full.summary) - len(restricted.summary)
     if df <= 0:
         raise ValueError("the full model must have more coefficients than the restricted one")
@@ -585,18 +627,31 @@ def fit_nested(
     models = nested_rhs() if models is None else dict(models)
     if not models:
         raise ValueError("no models to fit")
-    fits = {name: fit_logit(df, rhs, outcome=outcome, cluster=cluster, alpha=alpha)
-            for name, rhs in models.items()}
+    fits = {
+        name: fit_logit(df, rhs, outcome=outcome, cluster=cluster, alpha=alpha)
+        for name, rhs in models.items()
+    }
     rows = []
     previous = None
     for name, fit in fits.items():
         test = lr_test(previous, fit) if previous is not None else None
-        rows.append({
-            "model": name, "n": fit.n, "events": fit.events, "k": len(fit.summary),
-            "loglik": fit.loglik, "pseudo_r2": fit.extra["pseudo_r2"], "aic": fit.aic,
-            "bic": fit.extra["bic"], "auc": fit.extra["auc"],
-            "lr_stat": test.statistic if test else np.nan, "lr_df": test.df if test else np.nan,
-            "lr_p": test.p if test else np.nan, "converged": fit.converged,
-            "n_warnings": len(fit.warnings)})
+        rows.append(
+            {
+                "model": name,
+                "n": fit.n,
+                "events": fit.events,
+                "k": len(fit.summary),
+                "loglik": fit.loglik,
+                "pseudo_r2": fit.extra["pseudo_r2"],
+                "aic": fit.aic,
+                "bic": fit.extra["bic"],
+                "auc": fit.extra["auc"],
+                "lr_stat": test.statistic if test else np.nan,
+                "lr_df": test.df if test else np.nan,
+                "lr_p": test.p if test else np.nan,
+                "converged": fit.converged,
+                "n_warnings": len(fit.warnings),
+            }
+        )
         previous = fit
     return NestedFits(fits, pd.DataFrame(rows).set_index("model"))

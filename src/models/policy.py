@@ -1,5 +1,6 @@
 """Platform policy questions: does pricing keep up with realised risk, and what would a stricter
 approval cut-off have done to the default rate."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,11 +31,21 @@ def pricing_by_grade(features: pd.DataFrame, grade: str = "grade") -> pd.DataFra
     [1.1, 0.85]
     """
     lent = features["loan_amnt"]
-    table = features.assign(_paid=features["realised_multiple"] * lent, _lent=lent).groupby(grade).agg(
-        loans=("defaulted", "size"), defaults=("defaulted", "sum"), mean_int_rate=("int_rate", "mean"),
-        paid=("_paid", "sum"), lent=("_lent", "sum"))
+    table = (
+        features.assign(_paid=features["realised_multiple"] * lent, _lent=lent)
+        .groupby(grade)
+        .agg(
+            loans=("defaulted", "size"),
+            defaults=("defaulted", "sum"),
+            mean_int_rate=("int_rate", "mean"),
+            paid=("_paid", "sum"),
+            lent=("_lent", "sum"),
+        )
+    )
     table["default_rate"] = table["defaults"] / table["loans"]
-    table["default_ci_lower"], table["default_ci_upper"] = wilson_interval(table["defaults"], table["loans"])
+    table["default_ci_lower"], table["default_ci_upper"] = wilson_interval(
+        table["defaults"], table["loans"]
+    )
     table["realised_multiple"] = table["paid"] / table["lent"]
     table["rate_spread"] = table["mean_int_rate"] - table["mean_int_rate"].iloc[0]
     table["default_spread"] = table["default_rate"] - table["default_rate"].iloc[0]
@@ -71,8 +82,13 @@ def approval_tradeoff(y, score, max_scores) -> pd.DataFrame:
     rows = []
     for cut in max_scores:
         approved = score <= cut
-        rows.append({"max_score": cut, "approved_share": approved.mean(),
-                     "default_rate_approved": y[approved].mean() if approved.any() else np.nan,
-                     "default_rate_declined": y[~approved].mean() if (~approved).any() else np.nan,
-                     "defaults_avoided_share": y[~approved].sum() / y.sum() if y.sum() else np.nan})
+        rows.append(
+            {
+                "max_score": cut,
+                "approved_share": approved.mean(),
+                "default_rate_approved": y[approved].mean() if approved.any() else np.nan,
+                "default_rate_declined": y[~approved].mean() if (~approved).any() else np.nan,
+                "defaults_avoided_share": y[~approved].sum() / y.sum() if y.sum() else np.nan,
+            }
+        )
     return pd.DataFrame(rows).set_index("max_score")

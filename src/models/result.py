@@ -19,6 +19,7 @@ Examples
 >>> print(chi2_test("likelihood-ratio", 5.0, 1))
 likelihood-ratio test: statistic 5.000 on 1 df, p = 0.0253
 """
+
 from __future__ import annotations
 
 import html
@@ -31,12 +32,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-SUMMARY_COLUMNS = ["estimate", "se", "ci_lower", "ci_upper", "z", "p", "exp_estimate",
-                   "exp_ci_lower", "exp_ci_upper"]
+SUMMARY_COLUMNS = [
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "z",
+    "p",
+    "exp_estimate",
+    "exp_ci_lower",
+    "exp_ci_upper",
+]
 
 #: What ``exp(estimate)`` is, by model kind and link.
-_RATIO_NAMES = {"logit": "odds ratio", "cloglog": "hazard ratio", "cox": "hazard ratio",
-                "fine_gray": "subdistribution hazard ratio"}
+_RATIO_NAMES = {
+    "logit": "odds ratio",
+    "cloglog": "hazard ratio",
+    "cox": "hazard ratio",
+    "fine_gray": "subdistribution hazard ratio",
+}
 
 
 def tidy_summary(terms, estimate, se, alpha: float = 0.05) -> pd.DataFrame:
@@ -91,12 +105,17 @@ def _number(value, digits: int = 4) -> str:
         return "–"
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
-    return f"{value:.{digits}g}" if abs(value) < 1e-3 or abs(value) >= 1e6 else f"{value:,.{digits}f}"
+    return (
+        f"{value:.{digits}g}" if abs(value) < 1e-3 or abs(value) >= 1e6 else f"{value:,.{digits}f}"
+    )
 
 
 def _html_rows(pairs) -> str:
-    return "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-                   f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in pairs)
+    return "".join(
+        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+        f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+        for k, v in pairs
+    )
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -232,8 +251,9 @@ class FitResult:
         from overdue.models.checks import check_alpha
 
         alpha = self.alpha if alpha is None else check_alpha(alpha)
-        table = tidy_summary(self.summary.index, self.summary["estimate"], self.summary["se"],
-                             alpha)
+        table = tidy_summary(
+            self.summary.index, self.summary["estimate"], self.summary["se"], alpha
+        )
         return table[["ci_lower", "ci_upper"]]
 
     def predict(self, data: pd.DataFrame | None = None):
@@ -255,9 +275,12 @@ class FitResult:
     def _header(self) -> list[tuple[str, str]]:
         rows = [("model", self.model.replace("_", " ")), ("formula", self.formula or "–")]
         if self.outcome:
-            rows.append(("outcome" if self.link or self.model == "logit" else "event",
-                         self.outcome + (f" (cause {self.cause})" if self.cause is not None
-                                         else "")))
+            rows.append(
+                (
+                    "outcome" if self.link or self.model == "logit" else "event",
+                    self.outcome + (f" (cause {self.cause})" if self.cause is not None else ""),
+                )
+            )
         rows.append(("observations", _number(self.n)))
         if self.events is not None:
             rows.append(("events", _number(self.events)))
@@ -265,23 +288,34 @@ class FitResult:
             rows.append(("ties", self.ties))
         if self.strata:
             rows.append(("strata", ", ".join(self.strata)))
-        variance = {"nonrobust": "model-based (inverse information)",
-                    "robust": "robust sandwich", "cluster": "cluster-robust sandwich"}.get(
-                        self.cov_type, self.cov_type)
+        variance = {
+            "nonrobust": "model-based (inverse information)",
+            "robust": "robust sandwich",
+            "cluster": "cluster-robust sandwich",
+        }.get(self.cov_type, self.cov_type)
         if self.cluster:
             variance += f", by {self.cluster} ({_number(self.n_clusters)} clusters)"
         rows.append(("variance", variance))
-        rows.append(("converged", f"{'yes' if self.converged else 'NO'}"
-                     + (f" in {self.iterations} iterations" if self.iterations is not None
-                        else "")))
+        rows.append(
+            (
+                "converged",
+                f"{'yes' if self.converged else 'NO'}"
+                + (f" in {self.iterations} iterations" if self.iterations is not None else ""),
+            )
+        )
         return rows
 
     def _footer(self) -> list[tuple[str, str]]:
-        rows = [("log-likelihood", _number(self.loglik)),
-                ("null log-likelihood", _number(self.loglik_null)),
-                ("AIC", _number(self.aic))]
-        for key, label in (("pseudo_r2", "McFadden pseudo-R²"), ("auc", "AUC (in sample)"),
-                           ("concordance", "concordance")):
+        rows = [
+            ("log-likelihood", _number(self.loglik)),
+            ("null log-likelihood", _number(self.loglik_null)),
+            ("AIC", _number(self.aic)),
+        ]
+        for key, label in (
+            ("pseudo_r2", "McFadden pseudo-R²"),
+            ("auc", "AUC (in sample)"),
+            ("concordance", "concordance"),
+        ):
             if key in self.extra:
                 rows.append((label, _number(float(self.extra[key]))))
         rows += [("warning", warning) for warning in self.warnings]
@@ -289,23 +323,33 @@ class FitResult:
 
     def _table(self) -> pd.DataFrame:
         level = f"{1 - self.alpha:.0%}"
-        table = self.summary[["estimate", "se", "z", "p", "exp_estimate", "exp_ci_lower",
-                              "exp_ci_upper"]]
-        return table.rename(columns={"exp_estimate": self.ratio_name,
-                                     "exp_ci_lower": f"{level} lower",
-                                     "exp_ci_upper": f"{level} upper"})
+        table = self.summary[
+            ["estimate", "se", "z", "p", "exp_estimate", "exp_ci_lower", "exp_ci_upper"]
+        ]
+        return table.rename(
+            columns={
+                "exp_estimate": self.ratio_name,
+                "exp_ci_lower": f"{level} lower",
+                "exp_ci_upper": f"{level} upper",
+            }
+        )
 
     def summary_text(self) -> str:
         """The printed summary: header, coefficient table and footer, as plain text."""
         width = max(len(k) for k, _ in self._header() + self._footer())
         indent = " " * (width + 2)
-        lines = [textwrap.fill(f"{k:<{width}}  {v}", 99, subsequent_indent=indent)
-                 for k, v in self._header()]
-        with pd.option_context("display.width", 140, "display.max_columns", 20,
-                               "display.max_rows", 500):
+        lines = [
+            textwrap.fill(f"{k:<{width}}  {v}", 99, subsequent_indent=indent)
+            for k, v in self._header()
+        ]
+        with pd.option_context(
+            "display.width", 140, "display.max_columns", 20, "display.max_rows", 500
+        ):
             lines += ["", self._table().to_string(float_format=lambda v: f"{v:.4g}"), ""]
-        lines += [textwrap.fill(f"{k:<{width}}  {v}", 99, subsequent_indent=indent)
-                  for k, v in self._footer()]
+        lines += [
+            textwrap.fill(f"{k:<{width}}  {v}", 99, subsequent_indent=indent)
+            for k, v in self._footer()
+        ]
         return "\n".join(lines)
 
     def print_summary(self) -> None:
@@ -314,8 +358,10 @@ class FitResult:
 
     def _repr_html_(self) -> str:
         table = self._table().to_html(float_format=lambda v: f"{v:.4g}", border=0)
-        return (f"<div><table>{_html_rows(self._header())}</table>{table}"
-                f"<table>{_html_rows(self._footer())}</table></div>")
+        return (
+            f"<div><table>{_html_rows(self._header())}</table>{table}"
+            f"<table>{_html_rows(self._footer())}</table></div>"
+        )
 
     def __repr__(self) -> str:
         status = "converged" if self.converged else "NOT CONVERGED"
@@ -373,16 +419,19 @@ class TestResult:
         """``statistic, df, p`` (and the estimate and interval where there is one)."""
         out = {"statistic": self.statistic, "df": self.df, "p": self.p}
         if self.estimate is not None:
-            out |= {"estimate": self.estimate, "se": self.se, "ci_lower": self.ci_lower,
-                    "ci_upper": self.ci_upper}
+            out |= {
+                "estimate": self.estimate,
+                "se": self.se,
+                "ci_lower": self.ci_lower,
+                "ci_upper": self.ci_upper,
+            }
         return out
 
     def __str__(self) -> str:
         on = f" on {_number(self.df)} df" if self.df is not None else ""
         text = f"{self.test} test: statistic {self.statistic:.3f}{on}, p = {self.p:.3g}"
         if self.estimate is not None:
-            text += (f"; estimate {self.estimate:.4g} ({self.ci_lower:.4g} to "
-                     f"{self.ci_upper:.4g})")
+            text += f"; estimate {self.estimate:.4g} ({self.ci_lower:.4g} to {self.ci_upper:.4g})"
         return text
 
     def __repr__(self) -> str:

@@ -22,6 +22,7 @@ True
 >>> len(subset_rhs())
 16
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -111,8 +112,9 @@ NESTED_ORDER: tuple[str, ...] = ("credit", "purpose", "macro", "underwriting")
 VINTAGE_COLUMNS: tuple[str, ...] = ("issue_year", "issue_quarter")
 
 
-def _check_families(families: Iterable[str],
-                    family_terms: Mapping[str, Sequence[str]]) -> list[str]:
+def _check_families(
+    families: Iterable[str], family_terms: Mapping[str, Sequence[str]]
+) -> list[str]:
     chosen = list(families)
     unknown = [name for name in chosen if name not in family_terms]
     if unknown:
@@ -122,8 +124,11 @@ def _check_families(families: Iterable[str],
     return chosen
 
 
-def rhs(families: Iterable[str] = NESTED_ORDER, exclude: Iterable[str] = (),
-        family_terms: Mapping[str, Sequence[str]] = FAMILIES) -> str:
+def rhs(
+    families: Iterable[str] = NESTED_ORDER,
+    exclude: Iterable[str] = (),
+    family_terms: Mapping[str, Sequence[str]] = FAMILIES,
+) -> str:
     """Right-hand side with the terms of the given families (``"1"`` when there are none),
     leaving out terms that mention a column in ``exclude`` (e.g. the strata of a stratified Cox).
 
@@ -144,8 +149,12 @@ def rhs(families: Iterable[str] = NESTED_ORDER, exclude: Iterable[str] = (),
     "C(purpose_group, Treatment('refinancing')) + loan_to_income"
     """
     excluded = set(exclude)
-    terms = [term for name in _check_families(families, family_terms) for term in family_terms[name]
-             if not (formula_variables(term) & excluded)]
+    terms = [
+        term
+        for name in _check_families(families, family_terms)
+        for term in family_terms[name]
+        if not (formula_variables(term) & excluded)
+    ]
     return " + ".join(terms) if terms else "1"
 
 
@@ -168,8 +177,10 @@ def nested_rhs(
     ['credit', 'credit+purpose', 'credit+purpose+macro', 'credit+purpose+macro+underwriting']
     """
     order = _check_families(order, family_terms)
-    return {"+".join(order[: k + 1]): rhs(order[: k + 1], exclude, family_terms)
-            for k in range(len(order))}
+    return {
+        "+".join(order[: k + 1]): rhs(order[: k + 1], exclude, family_terms)
+        for k in range(len(order))
+    }
 
 
 def subset_rhs(family_terms: Mapping[str, Sequence[str]] = FAMILIES) -> dict[frozenset[str], str]:
@@ -181,12 +192,16 @@ def subset_rhs(family_terms: Mapping[str, Sequence[str]] = FAMILIES) -> dict[fro
     '1'
     """
     names = list(family_terms)
-    return {frozenset(subset): rhs(subset, family_terms=family_terms)
-            for size in range(len(names) + 1) for subset in combinations(names, size)}
+    return {
+        frozenset(subset): rhs(subset, family_terms=family_terms)
+        for size in range(len(names) + 1)
+        for subset in combinations(names, size)
+    }
 
 
-def complete_cases(df: pd.DataFrame, rhs_list: str | Iterable[str],
-                   columns: Sequence[str] = ()) -> pd.DataFrame:
+def complete_cases(
+    df: pd.DataFrame, rhs_list: str | Iterable[str], columns: Sequence[str] = ()
+) -> pd.DataFrame:
     """Rows on which every right-hand side can be evaluated and ``columns`` are not missing.
 
     Nested comparisons (likelihood-ratio tests, pseudo-R² shares) are only meaningful on one common
@@ -237,9 +252,17 @@ def complete_cases(df: pd.DataFrame, rhs_list: str | Iterable[str],
 #: so that unemployment's effect is identified by its movement over the loan's life and across
 #: states, not by the mix of vintages.
 HAZARD_TERMS: tuple[str, ...] = (
-    "fico", "dti", "log_income", "revol_util", "inq_last_6mths",
-    "C(purpose_group, Treatment('refinancing'))", "C(term)", "loan_to_income",
-    "meets_policy", "income_verified", "C(issue_year)",
+    "fico",
+    "dti",
+    "log_income",
+    "revol_util",
+    "inq_last_6mths",
+    "C(purpose_group, Treatment('refinancing'))",
+    "C(term)",
+    "loan_to_income",
+    "meets_policy",
+    "income_verified",
+    "C(issue_year)",
     "state_unemp_tv",
 )
 
@@ -255,6 +278,7 @@ def usable_terms(frame: pd.DataFrame, terms: Iterable[str]) -> list[str]:
     >>> usable_terms(pd.DataFrame({"fico": [700, 720], "dti": [None, None]}), ["fico", "dti", "C(term)"])
     ['fico']
     """
+
     def usable(term):
         columns = formula_variables(term)
         return all(c in frame.columns and frame[c].nunique(dropna=True) >= 2 for c in columns)
@@ -262,8 +286,9 @@ def usable_terms(frame: pd.DataFrame, terms: Iterable[str]) -> list[str]:
     return [term for term in terms if usable(term)]
 
 
-def usable_families(frame: pd.DataFrame, family_terms: Mapping[str, Sequence[str]] = FAMILIES
-                    ) -> dict[str, tuple[str, ...]]:
+def usable_families(
+    frame: pd.DataFrame, family_terms: Mapping[str, Sequence[str]] = FAMILIES
+) -> dict[str, tuple[str, ...]]:
     """:data:`FAMILIES` restricted to the terms ``frame`` can support; empty families dropped.
 
     Examples
@@ -313,9 +338,14 @@ class ModelSample:
         return list(self.nested)[-1]
 
 
-def model_sample(frame: pd.DataFrame, families: Sequence[str] | None = None, *,
-                 exclude: Iterable[str] = (), columns: Sequence[str] = (),
-                 family_terms: Mapping[str, Sequence[str]] = FAMILIES) -> ModelSample:
+def model_sample(
+    frame: pd.DataFrame,
+    families: Sequence[str] | None = None,
+    *,
+    exclude: Iterable[str] = (),
+    columns: Sequence[str] = (),
+    family_terms: Mapping[str, Sequence[str]] = FAMILIES,
+) -> ModelSample:
     """The complete-case sample and right-hand sides of some families, in one call.
 
     Parameters
@@ -348,6 +378,8 @@ def model_sample(frame: pd.DataFrame, families: Sequence[str] | None = None, *,
     nested = nested_rhs(list(kept), kept, exclude) if kept else {}
     full = rhs(list(kept), exclude, kept)
     data = complete_cases(frame, [full], columns)
-    left_out = {name: [term for term in family_terms[name] if term not in usable.get(name, ())]
-                for name in chosen}
+    left_out = {
+        name: [term for term in family_terms[name] if term not in usable.get(name, ())]
+        for name in chosen
+    }
     return ModelSample(data, kept, full, nested, data.attrs["dropped"], left_out)

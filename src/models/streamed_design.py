@@ -7,6 +7,7 @@ fixes it once with :func:`patsy.incr_dbuilder` (declared or scanned categorical 
 partition and fills the columns itself, as patsy would (the same floats), without patsy's
 per-block pandas checks, which cost more than the model.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -49,21 +50,26 @@ class StreamedDesign:
         for column, values in columns.items():
             nulls = int(values.isna().sum())
             if nulls:
-                raise ValueError(f"column {column!r} has {nulls} missing values in partition "
-                                 f"{index}; drop or impute them before fitting")
+                raise ValueError(
+                    f"column {column!r} has {nulls} missing values in partition "
+                    f"{index}; drop or impute them before fitting"
+                )
             if values.dtype.kind == "f":
                 infinite = int(np.isinf(values.to_numpy(dtype=float)).sum())
                 if infinite:
-                    raise ValueError(f"column {column!r} has {infinite} infinite values in "
-                                     f"partition {index}")
+                    raise ValueError(
+                        f"column {column!r} has {infinite} infinite values in partition {index}"
+                    )
             levels = self.categories.get(column)
             if levels is not None:
                 cast = pd.Categorical(values, categories=levels)
                 unknown = pd.isna(cast)
                 if unknown.any():
                     bad = sorted(pd.unique(values[unknown]).tolist(), key=str)[:5]
-                    raise ValueError(f"column {column!r} has values {bad} outside the declared "
-                                     f"levels {list(levels)} (partition {index})")
+                    raise ValueError(
+                        f"column {column!r} has values {bad} outside the declared "
+                        f"levels {list(levels)} (partition {index})"
+                    )
                 columns[column] = cast
             elif isinstance(values.dtype, pd.CategoricalDtype):
                 # A partition's own categorical dictionary may hold only its values (parquet,
@@ -77,8 +83,9 @@ class StreamedDesign:
         valid = (y == 0.0) | (y == 1.0)
         if not valid.all():
             bad = pd.unique(y[~valid])[:5].tolist()
-            raise ValueError(f"response column {self.response!r} must be 0/1; partition "
-                             f"{index} holds {bad}")
+            raise ValueError(
+                f"response column {self.response!r} must be 0/1; partition {index} holds {bad}"
+            )
         return y
 
     def factor_values(self, part: pd.DataFrame, index: int) -> dict:
@@ -99,38 +106,49 @@ class StreamedDesign:
                 else:
                     values[factor] = self._numbers(result, info)
             except patsy.PatsyError as error:
-                raise ValueError(f"cannot build the design matrix for partition {index}: "
-                                 f"{error}") from error
+                raise ValueError(
+                    f"cannot build the design matrix for partition {index}: {error}"
+                ) from error
         return values
 
     @staticmethod
     def _codes(result, info) -> np.ndarray:
         dtype = getattr(result, "dtype", None)
-        if (isinstance(dtype, pd.CategoricalDtype)
-                and list(dtype.categories) == list(info.categories)):
-            codes = np.asarray(result.cat.codes if isinstance(result, pd.Series)
-                               else result.codes)
+        if isinstance(dtype, pd.CategoricalDtype) and list(dtype.categories) == list(
+            info.categories
+        ):
+            codes = np.asarray(result.cat.codes if isinstance(result, pd.Series) else result.codes)
         else:
-            codes = np.asarray(patsy.categorical.categorical_to_int(
-                result, info.categories, patsy.NAAction(), origin=info.factor))
+            codes = np.asarray(
+                patsy.categorical.categorical_to_int(
+                    result, info.categories, patsy.NAAction(), origin=info.factor
+                )
+            )
         if (codes < 0).any():
-            raise patsy.PatsyError("can't build a design matrix containing missing values",
-                                   info.factor)
+            raise patsy.PatsyError(
+                "can't build a design matrix containing missing values", info.factor
+            )
         return codes
 
     @staticmethod
     def _numbers(result, info) -> np.ndarray:
         values = np.asarray(result)
         if values.dtype.kind not in "iuf":
-            raise patsy.PatsyError(f"when evaluating numeric factor {info.factor.name()}, I "
-                                   f"got non-numeric data of type '{values.dtype}'", info.factor)
+            raise patsy.PatsyError(
+                f"when evaluating numeric factor {info.factor.name()}, I "
+                f"got non-numeric data of type '{values.dtype}'",
+                info.factor,
+            )
         values = values.astype(float, copy=False)
         if values.ndim == 1:
             values = values[:, None]
         if values.ndim != 2 or values.shape[1] != info.num_columns:
-            raise patsy.PatsyError(f"when evaluating factor {info.factor.name()}, I got "
-                                   f"shape {values.shape}, expecting {info.num_columns} "
-                                   "columns", info.factor)
+            raise patsy.PatsyError(
+                f"when evaluating factor {info.factor.name()}, I got "
+                f"shape {values.shape}, expecting {info.num_columns} "
+                "columns",
+                info.factor,
+            )
         if np.isnan(values).any():
             raise patsy.PatsyError("factor contains missing values", info.factor)
         return values
@@ -172,19 +190,21 @@ class StreamedDesign:
                     contrast = subterm.contrast_matrices.get(factor)
                     matrix = None if contrast is None else np.asarray(contrast.matrix, float)
                     factors.append((factor, matrix))
-                    widths.append(infos[factor].num_columns if matrix is None
-                                  else matrix.shape[1])
+                    widths.append(infos[factor].num_columns if matrix is None else matrix.shape[1])
                 # patsy's order (as R's): the left-most factor's column varies fastest.
-                combinations = [combo[::-1] for combo in
-                                itertools.product(*[range(w) for w in reversed(widths)])]
+                combinations = [
+                    combo[::-1]
+                    for combo in itertools.product(*[range(w) for w in reversed(widths)])
+                ]
                 self._plan.append((column, factors, combinations))
                 column += subterm.num_columns
         if column != len(self.terms):
             raise AssertionError("design plan does not cover the design columns")
 
 
-def build_design(formula: str, parts: Partitions, categories: Mapping[str, Sequence] | None,
-                  eval_env) -> StreamedDesign:
+def build_design(
+    formula: str, parts: Partitions, categories: Mapping[str, Sequence] | None, eval_env
+) -> StreamedDesign:
     try:
         desc = patsy.ModelDesc.from_formula(formula)
     except patsy.PatsyError as error:
@@ -200,8 +220,10 @@ def build_design(formula: str, parts: Partitions, categories: Mapping[str, Seque
     categories = {column: list(levels) for column, levels in (categories or {}).items()}
     for column, levels in categories.items():
         if len(levels) == 0 or len(set(levels)) != len(levels):
-            raise ValueError(f"declared levels of column {column!r} must be non-empty and "
-                             f"distinct, got {levels}")
+            raise ValueError(
+                f"declared levels of column {column!r} must be non-empty and "
+                f"distinct, got {levels}"
+            )
 
     if parts.columns is not None:
         available = set(parts.columns)
@@ -224,15 +246,17 @@ def build_design(formula: str, parts: Partitions, categories: Mapping[str, Seque
     def prepared_partitions():
         # patsy's incremental builder reads further partitions only when an undeclared
         # categorical or a stateful transform needs them.
-        for index, part in enumerate(parts.iter(projection(parts, design),
-                                                categorical=list(design.categories))):
+        for index, part in enumerate(
+            parts.iter(projection(parts, design), categorical=list(design.categories))
+        ):
             prepared = design.prepare(part, index)
             del part
             yield prepared
 
     try:
-        design.design_info = patsy.incr_dbuilder(rhs_desc, prepared_partitions, eval_env,
-                                                 NA_action="raise")
+        design.design_info = patsy.incr_dbuilder(
+            rhs_desc, prepared_partitions, eval_env, NA_action="raise"
+        )
     except patsy.PatsyError as error:
         raise ValueError(f"cannot build a design from {formula!r}: {error}") from error
     design.terms = list(design.design_info.column_names)
@@ -257,8 +281,12 @@ def _scanned_categories(design: StreamedDesign) -> dict[str, list]:
     for factor, info in factors.items():
         match = re.fullmatch(r"C\(\s*(\w+)\s*(?:,.*)?\)|(\w+)", factor.name().strip(), re.DOTALL)
         column = match and (match.group(1) or match.group(2))
-        if (info.type == "categorical" and column in design.columns
-                and column not in design.categories and uses.get(column) == 1):
+        if (
+            info.type == "categorical"
+            and column in design.columns
+            and column not in design.categories
+            and uses.get(column) == 1
+        ):
             scanned[column] = list(info.categories)
     return scanned
 
@@ -288,15 +316,19 @@ class CategoricalFactor:
             cast = pd.Categorical(values, categories=list(levels))
             unknown = pd.isna(cast) & ~pd.isna(values)
             if unknown.any():
-                raise ValueError(f"values {pd.unique(values[unknown])[:5].tolist()} are not "
-                                 f"among the levels {list(levels)} given to C()")
+                raise ValueError(
+                    f"values {pd.unique(values[unknown])[:5].tolist()} are not "
+                    f"among the levels {list(levels)} given to C()"
+                )
             return cast
         if is_categorical:
             return data
         return patsy.builtins.C(data)
 
 
-def projection(parts: Partitions, design: StreamedDesign, extra: Sequence[str] = ()) -> list[str] | None:
+def projection(
+    parts: Partitions, design: StreamedDesign, extra: Sequence[str] = ()
+) -> list[str] | None:
     """Columns to read, where the source can project (its schema is known)."""
     if parts.columns is None:
         return None

@@ -12,6 +12,7 @@ Examples
 >>> kaplan_meier(toy)[["time", "n_at_risk", "survival"]].values.tolist()
 [[1.0, 4.0, 0.75], [2.0, 3.0, 0.5], [3.0, 1.0, 0.5]]
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -34,12 +35,27 @@ from overdue.models.result import TestResult, chi2_test
 __all__ = ["kaplan_meier", "logrank_test"]
 
 #: Columns of the table :func:`kaplan_meier` returns (cumulative incidence shares the counts').
-KM_COLUMNS = ["group", "time", "n_at_risk", "n_events", "n_censored", "survival", "std_err",
-              "ci_lower", "ci_upper"]
+KM_COLUMNS = [
+    "group",
+    "time",
+    "n_at_risk",
+    "n_events",
+    "n_censored",
+    "survival",
+    "std_err",
+    "ci_lower",
+    "ci_upper",
+]
 
 
-def kaplan_meier(df: pd.DataFrame, *, duration: str = "time", event: str = "defaulted",
-                 by: str | Sequence[str] | None = None, alpha: float = 0.05) -> pd.DataFrame:
+def kaplan_meier(
+    df: pd.DataFrame,
+    *,
+    duration: str = "time",
+    event: str = "defaulted",
+    by: str | Sequence[str] | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Kaplan–Meier survival curves, one per group, as a tidy table.
 
     The variance is Greenwood's, on the log scale, and the confidence interval is the
@@ -81,10 +97,14 @@ def kaplan_meier(df: pd.DataFrame, *, duration: str = "time", event: str = "defa
     events = binary_column(df, event, "event")
     codes, labels = group_codes(df, by, "grouping")
 
-    frame = pd.DataFrame({"code": codes, "time": natural_times(durations),
-                          "event": events.astype(np.int64)})
-    table = (frame.groupby(["code", "time"], sort=True)["event"]
-             .agg(n_events="sum", n_total="size").reset_index())
+    frame = pd.DataFrame(
+        {"code": codes, "time": natural_times(durations), "event": events.astype(np.int64)}
+    )
+    table = (
+        frame.groupby(["code", "time"], sort=True)["event"]
+        .agg(n_events="sum", n_total="size")
+        .reset_index()
+    )
     # at risk at t: everyone in the group whose time is >= t
     table["n_at_risk"] = table.iloc[::-1].groupby("code")["n_total"].cumsum().iloc[::-1]
     table["n_censored"] = table["n_total"] - table["n_events"]
@@ -115,9 +135,14 @@ def kaplan_meier(df: pd.DataFrame, *, duration: str = "time", event: str = "defa
     return table[KM_COLUMNS].reset_index(drop=True)
 
 
-def logrank_test(df: pd.DataFrame, *, by: str | Sequence[str],
-                 duration: str = "time", event: str = "defaulted",
-                 strata: str | Sequence[str] | None = None) -> TestResult:
+def logrank_test(
+    df: pd.DataFrame,
+    *,
+    by: str | Sequence[str],
+    duration: str = "time",
+    event: str = "defaulted",
+    strata: str | Sequence[str] | None = None,
+) -> TestResult:
     """k-group log-rank test of equal survival, as R's ``survdiff`` (rho = 0).
 
     Observed minus expected events per group, with the hypergeometric variance at each
@@ -174,18 +199,30 @@ def logrank_test(df: pd.DataFrame, *, by: str | Sequence[str],
         share = np.where(total_at_risk[..., None] > 0, at_risk / total_at_risk[..., None], 0.0)
         hypergeometric = np.where(
             total_at_risk > 1,
-            total_deaths * (total_at_risk - total_deaths) / (total_at_risk - 1), 0.0)
+            total_deaths * (total_at_risk - total_deaths) / (total_at_risk - 1),
+            0.0,
+        )
     observed = deaths.sum(axis=(0, 1))
     expected = np.einsum("st,stk->k", total_deaths, share)
-    variance = (np.diag(np.einsum("st,stk->k", hypergeometric, share))
-                - np.einsum("st,stk,stl->kl", hypergeometric, share, share))
+    variance = np.diag(np.einsum("st,stk->k", hypergeometric, share)) - np.einsum(
+        "st,stk,stl->kl", hypergeometric, share, share
+    )
 
     tested = expected > 0
     difference = (observed - expected)[tested][1:]
     sub_variance = variance[np.ix_(tested, tested)][1:, 1:]
     dof = int(tested.sum()) - 1
-    statistic = float(difference @ linalg.solve(sub_variance, difference,
-                                                assume_a="sym")) if dof > 0 else 0.0
-    groups = pd.DataFrame({"group": labels, "n": np.bincount(group, minlength=n_groups),
-                           "observed": observed, "expected": expected})
+    statistic = (
+        float(difference @ linalg.solve(sub_variance, difference, assume_a="sym"))
+        if dof > 0
+        else 0.0
+    )
+    groups = pd.DataFrame(
+        {
+            "group": labels,
+            "n": np.bincount(group, minlength=n_groups),
+            "observed": observed,
+            "expected": expected,
+        }
+    )
     return chi2_test("log-rank", statistic, dof, table=groups)

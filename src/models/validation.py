@@ -15,6 +15,7 @@ Examples
 >>> bool(result.auc.ci_lower < 0.76 < result.auc.ci_upper), result.n_train + result.n_test
 (True, 1200)
 """
+
 from __future__ import annotations
 
 import re
@@ -126,8 +127,10 @@ def out_of_time_auc(
     train, test = df.loc[in_training], df.loc[~in_training].copy()
     for name, part in (("training", train), ("test", test)):
         if part[outcome].nunique() < 2:
-            raise ValueError(f"the {name} period (cutoff {cutoff_month}) has {len(part)} loans "
-                             f"and not both values of '{outcome}'")
+            raise ValueError(
+                f"the {name} period (cutoff {cutoff_month}) has {len(part)} loans "
+                f"and not both values of '{outcome}'"
+            )
     fit = fit_logit(train, rhs, outcome=outcome, cluster=cluster, alpha=alpha)
 
     used = formula_variables(rhs)
@@ -142,13 +145,22 @@ def out_of_time_auc(
     try:
         p = fit.predict(test)
     except (patsy.PatsyError, ValueError) as err:
-        raise ValueError(f"cannot score the test period with {rhs!r} (a category unseen "
-                         f"before {cutoff_month}, or missing values?): {err}") from err
+        raise ValueError(
+            f"cannot score the test period with {rhs!r} (a category unseen "
+            f"before {cutoff_month}, or missing values?): {err}"
+        ) from err
     if len(p) != len(test) or not np.isfinite(p).all():
         raise ValueError("test period has missing values in the model's columns")
     y = test[outcome].to_numpy().astype(int)
     return OutOfTimeResult(
-        auc=auc_delong(y, p, alpha), fit=fit, cutoff=cutoff_month, n_train=len(train),
-        n_test=len(test), events_train=int(train[outcome].sum()), events_test=int(y.sum()),
-        y=y, p=p, carried_forward=carried)
-
+        auc=auc_delong(y, p, alpha),
+        fit=fit,
+        cutoff=cutoff_month,
+        n_train=len(train),
+        n_test=len(test),
+        events_train=int(train[outcome].sum()),
+        events_test=int(y.sum()),
+        y=y,
+        p=p,
+        carried_forward=carried,
+    )

@@ -9,6 +9,7 @@ sharing a gamma frailty, so cluster-robust SEs differ from naive ones) and non-i
 
 Run from the repository root: ``python tests/reference/survival/make_fixture.py``.
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -22,19 +23,28 @@ def simulate(n: int = N_LOANS, seed: int = SEED) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     states = [f"S{k:02d}" for k in range(30)]
     frailty = dict(zip(states, rng.gamma(shape=4.0, scale=0.25, size=len(states))))
-    loans = pd.DataFrame({
-        "fico": 662 + 5 * rng.integers(0, 30, size=n),
-        "dti": np.round(rng.uniform(0, 30, size=n), 2),
-        "purpose_group": rng.choice(["consumption", "refinancing", "business"], size=n,
-                                    p=[0.25, 0.62, 0.13]),
-        "term": rng.choice([36, 60], size=n, p=[0.7, 0.3]),
-        "addr_state": rng.choice(states, size=n),
-        "weight": np.round(rng.uniform(0.5, 2.0, size=n), 3),
-    })
-    purpose_effect = loans["purpose_group"].map(
-        {"consumption": 0.2, "refinancing": 0.0, "business": 0.6}).to_numpy()
-    base_lp = (-0.012 * (loans["fico"] - 700) + purpose_effect
-               + np.log(loans["addr_state"].map(frailty).to_numpy()))
+    loans = pd.DataFrame(
+        {
+            "fico": 662 + 5 * rng.integers(0, 30, size=n),
+            "dti": np.round(rng.uniform(0, 30, size=n), 2),
+            "purpose_group": rng.choice(
+                ["consumption", "refinancing", "business"], size=n, p=[0.25, 0.62, 0.13]
+            ),
+            "term": rng.choice([36, 60], size=n, p=[0.7, 0.3]),
+            "addr_state": rng.choice(states, size=n),
+            "weight": np.round(rng.uniform(0.5, 2.0, size=n), 3),
+        }
+    )
+    purpose_effect = (
+        loans["purpose_group"]
+        .map({"consumption": 0.2, "refinancing": 0.0, "business": 0.6})
+        .to_numpy()
+    )
+    base_lp = (
+        -0.012 * (loans["fico"] - 700)
+        + purpose_effect
+        + np.log(loans["addr_state"].map(frailty).to_numpy())
+    )
     follow_up = np.minimum(loans["term"].to_numpy(), rng.integers(12, 61, size=n))
     monthly_base = np.where(loans["term"] == 60, 0.012, 0.008)
 
