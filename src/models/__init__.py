@@ -18,7 +18,17 @@ Examples
 ('overdue.models.logit', 'overdue.models.cox')
 """
 
-from overdue.models.assessment import AUC, auc_delong, calibration_table, compare_auc_delong
+from overdue.models.assessment import (
+    AUC,
+    auc_delong,
+    brier_score,
+    calibration_table,
+    compare_auc_delong,
+    ks_statistic,
+    population_stability,
+    recalibrate,
+    stability_status,
+)
 from overdue.models.attribution import attribute, drop_one_auc, drop_one_lr, shapley_pseudo_r2
 from overdue.models.cox import cox_zph, fit_cause_specific_cox, fit_cox
 from overdue.models.descriptive import default_rates, vintage_curves, wilson_interval
@@ -41,6 +51,11 @@ from overdue.models.validation import OutOfTimeResult, out_of_time_auc
 
 __all__ = [
     "AUC",
+    "brier_score",
+    "ks_statistic",
+    "population_stability",
+    "recalibrate",
+    "stability_status",
     "FAMILIES",
     "FitResult",
     "ModelSample",

@@ -25,7 +25,19 @@ from scipy import stats
 from overdue.models.checks import check_alpha
 from overdue.models.result import TestResult, chi2_test
 
-__all__ = ["AUC", "auc_delong", "calibration_table", "compare_auc_delong", "delong"]
+__all__ = [
+    "AUC",
+    "PSI_THRESHOLDS",
+    "auc_delong",
+    "brier_score",
+    "calibration_table",
+    "compare_auc_delong",
+    "delong",
+    "ks_statistic",
+    "population_stability",
+    "recalibrate",
+    "stability_status",
+]
 
 
 class AUC(NamedTuple):
@@ -232,3 +244,140 @@ def calibration_table(y, p, bins: int = 10, in_sample: bool = True) -> TestResul
     if df < 1:
         raise ValueError(f"only {len(table)} distinct risk groups: too few for Hosmer–Lemeshow")
     return chi2_test("Hosmer–Lemeshow", statistic, df, table=table)
+
+
+# --------------------------------------------------------------------------------------------
+# separation, accuracy and stability of a score
+
+
+def ks_statistic(y, score) -> float:
+    """Kolmogorov–Smirnov statistic: the largest distance between the score distributions of
+    defaulted (``y = 1``) and repaid (``y = 0``) loans, the credit-scoring KS.
+
+    Equal to ``scipy.stats.ks_2samp(score[y == 1], score[y == 0]).statistic``; computed from
+    one sort, with tied scores stepping both distributions together.
+
+    Examples
+    --------
+    >>> round(ks_statistic([1, 1, 0, 0, 0], [0.9, 0.4, 0.5, 0.2, 0.1]), 6)
+    0.666667
+    """
+    y, matrix = _check_scores(y, [score])
+    values = matrix[0]
+    order = np.argsort(values, kind="stable")
+    values, events = values[order], y[order]
+    last_of_tie = np.r_[values[1:] != values[:-1], True]
+    cdf_events = np.cumsum(events)[last_of_tie] / events.sum()
+    cdf_others = np.cumsum(~events)[last_of_tie] / (~events).sum()
+    return float(np.max(np.abs(cdf_events - cdf_others)))
+
+
+def brier_score(y, p) -> float:
+    """Mean squared difference between predicted probabilities and outcomes (lower is better).
+
+    Examples
+    --------
+    >>> round(brier_score([1, 0, 0, 1], [0.8, 0.1, 0.3, 0.6]), 6)
+    0.075
+    """
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if y.shape != p.shape or y.ndim != 1 or not np.isin(y, (0, 1)).all():
+        raise ValueError("y must be 0/1 and p of the same one-dimensional shape")
+    if not ((p >= 0) & (p <= 1)).all():
+        raise ValueError("p must be probabilities in [0, 1]")
+    return float(np.mean((p - y) ** 2))
+
+
+#: DESIGN.md's reading of a population stability index: below 0.1 stable, 0.1 to 0.25
+#: drifting, above 0.25 shifted.
+PSI_THRESHOLDS = {"stable": 0.1, "drifting": 0.25}
+
+
+def stability_status(psi: float) -> str:
+    """``"stable"``, ``"drifting"`` or ``"shifted"``, by :data:`PSI_THRESHOLDS`.
+
+    Examples
+    --------
+    >>> [stability_status(v) for v in (0.05, 0.1, 0.3)]
+    ['stable', 'drifting', 'shifted']
+    """
+    if psi < PSI_THRESHOLDS["stable"]:
+        return "stable"
+    return "drifting" if psi <= PSI_THRESHOLDS["drifting"] else "shifted"
+
+
+def population_stability(
+    expected, actual, bins: int = 10, floor: float = 1e-4
+) -> tuple[float, pd.DataFrame]:
+    """Population stability index of a score or feature between a development sample
+    (``expected``) and a later one (``actual``).
+
+    ``PSI = sum_i (a_i - e_i) ln(a_i / e_i)`` over bins, with ``e_i`` and ``a_i`` the shares of
+    each sample in bin ``i``. Numeric values are cut at the development sample's quantiles
+    (``bins`` groups, duplicate edges merged, open-ended at both ends); anything else is binned
+    by its categories (missing values form a bin of their own). A share of 0 is raised to
+    ``floor`` so that a bin empty in one sample counts as a large shift instead of an infinite
+    one.
+
+    Returns
+    -------
+    psi : float
+    table : pandas.DataFrame
+        Per bin: ``expected_share, actual_share, contribution``.
+
+    Examples
+    --------
+    >>> value, table = population_stability(["a", "a", "b", "b"], ["a", "b", "b", "b"])
+    >>> round(value, 4), table["contribution"].round(4).tolist()  # (0.25-0.5) ln(0.5), 0.25 ln(1.5)
+    (0.2747, [0.1733, 0.1014])
+    """
+    expected, actual = pd.Series(expected), pd.Series(actual)
+    if len(expected) == 0 or len(actual) == 0:
+        raise ValueError("both samples need values to compare their distributions")
+    numeric = pd.api.types.is_numeric_dtype(expected) and pd.api.types.is_numeric_dtype(actual)
+    numeric = numeric and not pd.api.types.is_bool_dtype(expected)
+    if numeric and expected.nunique() > bins:
+        inner = np.unique(np.quantile(expected.dropna(), np.linspace(0, 1, bins + 1)[1:-1]))
+        edges = np.r_[-np.inf, inner, np.inf]
+        expected_bin = pd.cut(expected, edges, right=True).astype(str)
+        actual_bin = pd.cut(actual, edges, right=True).astype(str)
+    else:
+        expected_bin = expected.astype(object).where(expected.notna(), "missing").astype(str)
+        actual_bin = actual.astype(object).where(actual.notna(), "missing").astype(str)
+    shares = pd.DataFrame(
+        {
+            "expected_share": expected_bin.value_counts(normalize=True, sort=False),
+            "actual_share": actual_bin.value_counts(normalize=True, sort=False),
+        }
+    ).fillna(0.0)
+    e = shares["expected_share"].clip(lower=floor)
+    a = shares["actual_share"].clip(lower=floor)
+    shares["contribution"] = (a - e) * np.log(a / e)
+    shares.index.name = "bin"
+    return float(shares["contribution"].sum()), shares
+
+
+def recalibrate(y_development, p_development, p_new) -> np.ndarray:
+    """Logistic recalibration: ``logit p' = a + b logit p``, with ``a, b`` fitted by maximum
+    likelihood on the development sample, applied to new scores.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.05, 0.5, 2000); y = (rng.random(2000) < np.minimum(2 * p, 0.99)).astype(int)
+    >>> bool(abs(recalibrate(y, p, p).mean() - y.mean()) < 0.005)
+    True
+    """
+    import statsmodels.api as sm
+
+    p_development = np.asarray(p_development, dtype=float)
+    y_development = np.asarray(y_development, dtype=float)
+    for name, values in (("p_development", p_development), ("p_new", np.asarray(p_new))):
+        if not ((values > 0) & (values < 1)).all():
+            raise ValueError(f"{name} must be probabilities strictly between 0 and 1")
+    design = sm.add_constant(np.log(p_development / (1 - p_development)))
+    fit = sm.Logit(y_development, design).fit(disp=0)
+    p_new = np.asarray(p_new, dtype=float)
+    logit_new = np.log(p_new / (1 - p_new))
+    return 1 / (1 + np.exp(-(fit.params[0] + fit.params[1] * logit_new)))
