@@ -551,7 +551,9 @@ def test_cox_result_shape(r_fits, fixture):
         "baseline_cumulative_hazard",
         "means",
         "concordance",
+        "entry",
     }
+    assert fit.extra["entry"] is None  # every row at risk from time 0
     stratified = r_fits["strata_cluster_breslow"]
     assert stratified.strata == ("term",) and stratified.ties == "breslow"
     assert "concordance" in stratified.summary_text()

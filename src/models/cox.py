@@ -1,8 +1,9 @@
 """Cox proportional-hazards regression of time to default, its cause-specific form, and the
 proportional-hazards check.
 
-* :func:`fit_cox` — R's ``coxph`` with Efron or Breslow ties, ``strata()``, ``cluster()`` and
-  case weights;
+* :func:`fit_cox` — R's ``coxph`` with Efron or Breslow ties, ``strata()``, ``cluster()``,
+  case weights and counting-process data (``Surv(entry, time, event)``: delayed entry, or the
+  episodes of a split loan);
 * :func:`fit_cause_specific_cox` — the same model for one cause of a competing-risks outcome,
   the other causes counting as censoring;
 * :func:`cox_zph` — ``cox.zph(fit, transform = "km")`` in its score-test form (survival >= 3.0).
@@ -72,6 +73,7 @@ def fit_cox(
     *,
     duration: str = "time",
     event: str = "defaulted",
+    entry: str | None = None,
     ties: str = "efron",
     strata: str | Sequence[str] | None = None,
     cluster: str | None = None,
@@ -99,13 +101,20 @@ def fit_cox(
         a list of numeric columns.
     duration, event : str
         Time (months) and 0/1 event columns.
+    entry : str, optional
+        Column of entry times, below ``duration``: each row is at risk on ``(entry, duration]``
+        (R's ``Surv(entry, time, event)``), for delayed entry or the episodes
+        :func:`overdue.models.time_varying.split_episodes` cuts a loan into. Without it every
+        row is at risk from time 0.
     ties : {"efron", "breslow"}
         Approximation for tied event times.
     strata : str or list of str, optional
         Column(s) whose groups get their own baseline hazard (R's ``strata()``).
     cluster : str, optional
         Column of cluster ids (e.g. ``addr_state``) for cluster-robust sandwich standard
-        errors, as R's ``cluster()``.
+        errors, as R's ``cluster()``. With episode data the clusters must hold all of a
+        loan's episodes (the loan id, or a coarser group such as its state), as R's
+        ``cluster(id)`` after ``survSplit``.
     weights : str, optional
         Column of positive case weights.
     robust : bool, optional
@@ -159,6 +168,8 @@ def fit_cox(
         events,
         model="cox",
         event=event,
+        entry=entry_column(df, entry, duration, durations),
+        entry_name=entry,
         cause=None,
         ties=ties,
         strata=strata,
@@ -178,6 +189,7 @@ def fit_cause_specific_cox(
     cause: int = 1,
     duration: str = "time",
     event: str = "event",
+    entry: str | None = None,
     ties: str = "efron",
     strata: str | Sequence[str] | None = None,
     cluster: str | None = None,
@@ -203,7 +215,7 @@ def fit_cause_specific_cox(
         The cause whose hazard is modelled.
     duration, event : str
         Time and event-code columns (0 censored, 1, 2, ... causes).
-    ties, strata, cluster, weights, alpha, max_iter, tol
+    entry, ties, strata, cluster, weights, alpha, max_iter, tol
         As for :func:`fit_cox` (Efron ties by default, as R's ``coxph``).
 
     Returns
@@ -233,6 +245,8 @@ def fit_cause_specific_cox(
         events,
         model="cause_specific_cox",
         event=event,
+        entry=entry_column(df, entry, duration, durations),
+        entry_name=entry,
         cause=cause,
         ties=ties,
         strata=strata,
@@ -250,6 +264,31 @@ def _check_ties(ties: str) -> None:
         raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
 
 
+def entry_column(
+    df: pd.DataFrame, entry: str | None, duration: str, durations: np.ndarray
+) -> np.ndarray | None:
+    """The entry times, each below its row's duration (None without an entry column).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"start": [0, 12], "time": [12, 12]})
+    >>> entry_column(d, "start", "time", d["time"].to_numpy(float))
+    Traceback (most recent call last):
+    ...
+    ValueError: entry column 'start' must be below duration column 'time' in every row; 1 rows are not (first at index 1)
+    """
+    if entry is None:
+        return None
+    values = numeric_column(df, entry, "entry")
+    bad = values >= durations
+    if bad.any():
+        raise ValueError(
+            f"entry column {entry!r} must be below duration column {duration!r} in every "
+            f"row; {int(bad.sum())} rows are not (first at index {df.index[int(bad.argmax())]!r})"
+        )
+    return values
+
+
 def _fit(
     df: pd.DataFrame,
     rhs: str | Sequence[str],
@@ -258,6 +297,8 @@ def _fit(
     *,
     model: str,
     event: str,
+    entry: np.ndarray | None,
+    entry_name: str | None,
     cause: int | None,
     ties: str,
     strata,
@@ -308,6 +349,7 @@ def _fit(
         stratum_labels,
         cluster_codes,
         ties,
+        entry=entry,
     )
     null_sums = cox_sums(data, np.zeros(len(names)))
     check_full_rank(null_sums.moments, names)
@@ -345,6 +387,11 @@ def _fit(
         if cluster is not None:
             n_clusters = int(data.cluster.max()) + 1  # codes run 0..K-1
             problems += few_clusters_warning(n_clusters, cluster)
+        elif entry is not None:
+            problems.append(
+                "the robust variance treats every row as its own cluster; with several "
+                "episodes of one loan, pass cluster= the loan id (or a coarser group)"
+            )
 
     se = np.sqrt(np.diag(cov))
     with np.errstate(over="ignore"):  # a diverging coefficient's hazard ratio is inf; warned
@@ -394,6 +441,7 @@ def _fit(
             "baseline_cumulative_hazard": baseline_cumulative_hazard(data, sums),
             "means": pd.Series(data.means, index=names),
             "concordance": concordance(data, beta),
+            "entry": entry_name,
         },
         _engine=CoxEngine(data, sums),
     )
@@ -405,7 +453,8 @@ def _fit(
 
 
 def _time_transform(data: CoxData, transform: str | Callable) -> tuple[np.ndarray, str]:
-    """g(t) for each sorted subject, as cox.zph computes it (unweighted, ignoring strata)."""
+    """g(t) for each sorted subject, as cox.zph computes it (unweighted, ignoring strata;
+    t is the stop time of a counting-process row)."""
     times = data.time
     if callable(transform):
         return np.asarray(transform(times), dtype=float), getattr(transform, "__name__", "user")
@@ -421,6 +470,13 @@ def _time_transform(data: CoxData, transform: str | Callable) -> tuple[np.ndarra
         ending = np.bincount(code)
         deaths = np.bincount(code, weights=data.event)
         at_risk = np.cumsum(ending[::-1])[::-1]
+        if data.has_entry:
+            # at risk at t: entry < t <= stop (R's survfitKM on the (start, stop] data)
+            entered_by = np.searchsorted(distinct, data.entry, side="right")
+            at_risk = (
+                at_risk
+                - np.cumsum(np.bincount(entered_by, minlength=len(distinct) + 1)[::-1])[::-1][1:]
+            )
         survival = np.cumprod(1 - deaths / at_risk)
         survival_before = np.r_[1.0, survival[:-1]]
         return 1 - survival_before[code], transform
@@ -458,7 +514,12 @@ def cox_zph(fit: FitResult, transform: str | Callable = "km", terms: bool = True
         ``scaled_residuals``: one row per event, ``time``, ``transformed_time`` (g(t),
         uncentred), ``stratum`` and the scaled Schoenfeld residual of each coefficient
         (``beta + D V r``), i.e. R's ``cox.zph(fit, terms = FALSE)$y`` — plot them against
-        ``transformed_time`` to see how each log hazard ratio moves over time.
+        ``transformed_time`` to see how each log hazard ratio moves over time
+        (:func:`overdue.models.time_varying.beta_smooth` smooths them as R's
+        ``plot.cox.zph``); ``var`` (R's ``$var``: D times the inverse information) and
+        ``coefficients`` (the fitted beta). A counting-process fit (``entry=``) is tested on
+        its (start, stop] risk sets, with g(t) from the Kaplan–Meier with delayed entry, as
+        R's ``cox.zph`` does for ``Surv(start, stop, event)``.
 
     Examples
     --------
@@ -513,5 +574,14 @@ def cox_zph(fit: FitResult, transform: str | Callable = "km", terms: bool = True
         dof,
         p,
         table=table,
-        detail={"scaled_residuals": residuals, "transform": transform_name},
+        detail={
+            "scaled_residuals": residuals,
+            "transform": transform_name,
+            # R's cox.zph(fit)$var: the number of events times the inverse information,
+            # the variance of one scaled residual (plot.cox.zph's band uses it)
+            "var": pd.DataFrame(
+                data.event.sum() * linalg.inv(sums.information), data.names, data.names
+            ),
+            "coefficients": pd.Series(beta, index=data.names),
+        },
     )

@@ -8,6 +8,13 @@ the covariates and cuts the rows into (stratum, time, event) cells; every Newton
 works out the Efron terms of each tied set from a handful of scalar sums. A step costs
 O(n p^2) vectorised numpy and no Python loop over subjects.
 
+Counting-process data (delayed entry, the (start, stop] episodes of a split loan) change one
+thing: a row is in the risk set at t iff ``entry < t <= stop``. The per-time sums are then the
+sums over rows with ``stop >= t`` minus those over rows with ``entry >= t``; the second are
+aggregated once per step by each row's *entry slot* (the last distinct time of its stratum at
+or before its entry), from a second copy of the entered rows sorted by slot, and subtracted
+before the reverse cumulative sums. A fit without entry times pays nothing for it.
+
 What the fit returns is built from these pieces: :func:`newton_raphson` (the estimate),
 :func:`robust_covariance` (the sandwich, from :func:`score_residuals`),
 :func:`baseline_cumulative_hazard` and :func:`concordance` (Harrell's C); :class:`CoxEngine`
@@ -73,6 +80,21 @@ class CoxData:
     dead_weighted_x: np.ndarray  # (J, p) sum of w x over those events
     tie_starts: np.ndarray  # (J,) position of each event group's first Efron term
     tie_fraction: np.ndarray  # (D,) k / d for the k-th Efron term (0 for Breslow)
+    # Delayed entry (counting-process data); all None when every row enters at time 0.
+    entry: np.ndarray | None = None  # (n,) entry times, sorted as the rows
+    entry_slot: np.ndarray | None = (
+        None  # (n,) last group of the stratum at or before entry, or -1
+    )
+    entry_augmented: np.ndarray | None = None  # (1 + p, m) the m rows with a slot, sorted by slot
+    entry_weight: np.ndarray | None = None  # (m,) their case weights
+    entry_block_bounds: np.ndarray | None = None  # row boundaries of their blocks
+    entry_cell_first_block: np.ndarray | None = None  # (slots,) first block of each slot's run
+    entry_cell_group: np.ndarray | None = None  # (slots,) the group each run is removed from
+
+    @property
+    def has_entry(self) -> bool:
+        """Whether rows enter the risk set late (counting-process data)."""
+        return self.entry_slot is not None
 
     @property
     def X(self) -> np.ndarray:
@@ -187,8 +209,12 @@ def prepare_cox_data(
     stratum_labels: list,
     cluster: np.ndarray | None,
     ties: str,
+    entry: np.ndarray | None = None,
 ) -> CoxData:
-    """Sort, centre and index the data once; everything that does not depend on beta."""
+    """Sort, centre and index the data once; everything that does not depend on beta.
+
+    ``entry`` (optional) holds each row's entry time, below its ``time``: the row is at risk
+    on ``(entry, time]``."""
     n = len(time)
     time_code, distinct_times = _time_codes(time)
     n_times = len(distinct_times)
@@ -227,14 +253,7 @@ def prepare_cox_data(
     stratum_bounds = np.searchsorted(group_stratum, np.arange(len(stratum_labels) + 1))
     # Cells are cut into blocks of at most _BLOCK_ROWS rows: each block's product then stays
     # in cache and below the size at which OpenBLAS spends threads on a 7x7 result.
-    blocks_per_cell = -(-np.diff(cell_bounds) // _BLOCK_ROWS)
-    cell_first_block = np.cumsum(blocks_per_cell) - blocks_per_cell
-    block_bounds = np.r_[
-        np.repeat(cell_bounds[:-1], blocks_per_cell)
-        + _BLOCK_ROWS
-        * (np.arange(blocks_per_cell.sum()) - np.repeat(cell_first_block, blocks_per_cell)),
-        n,
-    ]
+    block_bounds, cell_first_block = _blocks(cell_bounds)
 
     # One row per covariate, so that scaling a block by its risk scores runs along
     # contiguous memory. Whole rows of X are gathered a block at a time and, while the block
@@ -269,6 +288,19 @@ def prepare_cox_data(
     else:
         tie_fraction = np.zeros(deaths.sum())
 
+    entry_fields = {}
+    if entry is not None:
+        entry_fields = _entry_structure(
+            entry.take(order),
+            augmented,
+            weight,
+            cell_bounds,
+            cell_group,
+            group_stratum,
+            group_time,
+            stratum_bounds,
+        )
+
     return CoxData(
         augmented=augmented,
         means=means,
@@ -292,7 +324,81 @@ def prepare_cox_data(
         dead_weighted_x=dead_weighted_x,
         tie_starts=tie_starts,
         tie_fraction=tie_fraction,
+        **entry_fields,
     )
+
+
+def _blocks(run_bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row boundaries of blocks of at most _BLOCK_ROWS rows inside runs, and each run's first
+    block."""
+    blocks_per_run = -(-np.diff(run_bounds) // _BLOCK_ROWS)
+    first_block = np.cumsum(blocks_per_run) - blocks_per_run
+    bounds = np.r_[
+        np.repeat(run_bounds[:-1], blocks_per_run)
+        + _BLOCK_ROWS * (np.arange(blocks_per_run.sum()) - np.repeat(first_block, blocks_per_run)),
+        run_bounds[-1],
+    ]
+    return bounds, first_block
+
+
+def _entry_structure(
+    entry: np.ndarray,
+    augmented: np.ndarray,
+    weight: np.ndarray,
+    cell_bounds: np.ndarray,
+    cell_group: np.ndarray,
+    group_stratum: np.ndarray,
+    group_time: np.ndarray,
+    stratum_bounds: np.ndarray,
+) -> dict:
+    """Entry slots of the sorted rows and the slot-sorted copy of the rows that have one.
+
+    A row whose entry is at or after the t of group g is out of g's risk set; with the slot
+    the last group of its stratum whose time is <= entry, that is every group up to its slot,
+    so subtracting its moments at the slot before the reverse cumulative sum removes it from
+    exactly those risk sets."""
+    row_group = np.repeat(cell_group, np.diff(cell_bounds))
+    row_stratum = group_stratum[row_group]
+    slot = np.full(len(entry), -1, dtype=np.int64)
+    row_bounds = np.searchsorted(row_stratum, np.arange(len(stratum_bounds)))
+    for s in range(len(stratum_bounds) - 1):
+        lo, hi = stratum_bounds[s], stratum_bounds[s + 1]
+        rows = slice(row_bounds[s], row_bounds[s + 1])
+        position = np.searchsorted(group_time[lo:hi], entry[rows], side="right") - 1
+        slot[rows] = np.where(position >= 0, lo + position, -1)
+    entered = np.flatnonzero(slot >= 0)
+    entered = entered[np.argsort(slot[entered], kind="stable")]
+    entered_slot = slot[entered]
+    starts = np.flatnonzero(np.r_[True, entered_slot[1:] != entered_slot[:-1]])
+    run_bounds = np.r_[starts, len(entered)]
+    block_bounds, first_block = _blocks(run_bounds)
+    if not len(entered):
+        block_bounds, first_block = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return {
+        "entry": entry,
+        "entry_slot": slot,
+        "entry_augmented": np.ascontiguousarray(augmented[:, entered]),
+        "entry_weight": weight[entered],
+        "entry_block_bounds": block_bounds,
+        "entry_cell_first_block": first_block,
+        "entry_cell_group": entered_slot[starts] if len(entered) else np.zeros(0, np.int64),
+    }
+
+
+def _block_moments(
+    augmented: np.ndarray, weight: np.ndarray, unit_weights: bool, bounds, beta
+) -> np.ndarray:
+    """(blocks, 1 + p, 1 + p) sums of w exp(xb) [1, x][1, x]' over each block of rows."""
+    p = len(beta)
+    block_moments = np.empty((len(bounds) - 1, p + 1, p + 1))
+    with np.errstate(over="ignore"):
+        for block, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
+            columns = augmented[:, lo:hi]
+            weighted_risk = np.exp(beta @ columns[1:])
+            if not unit_weights:
+                weighted_risk *= weight[lo:hi]
+            np.matmul(columns * weighted_risk, columns.T, out=block_moments[block])
+    return block_moments
 
 
 def _reverse_cumsum_by_stratum(values: np.ndarray, stratum_bounds: np.ndarray) -> np.ndarray:
@@ -326,14 +432,7 @@ def cox_sums(data: CoxData, beta: np.ndarray) -> CoxSums:
     if not beta.any():  # the null model's moments were made while gathering the data
         block_moments = data.null_block_moments
     else:
-        block_moments = np.empty((len(bounds) - 1, p + 1, p + 1))
-        with np.errstate(over="ignore"):
-            for block, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
-                columns = augmented[:, lo:hi]
-                weighted_risk = np.exp(beta @ columns[1:])
-                if not data.unit_weights:
-                    weighted_risk *= weight[lo:hi]
-                np.matmul(columns * weighted_risk, columns.T, out=block_moments[block])
+        block_moments = _block_moments(augmented, weight, data.unit_weights, bounds, beta)
     cell_moments = np.add.reduceat(block_moments, data.cell_first_block, axis=0)
     cell0, cell1, cell2 = cell_moments[:, 0, 0], cell_moments[:, 0, 1:], cell_moments[:, 1:, 1:]
 
@@ -343,6 +442,23 @@ def cox_sums(data: CoxData, beta: np.ndarray) -> CoxSums:
     np.add.at(group1, data.cell_group, cell1)
     group2 = np.zeros((n_groups, p, p))
     np.add.at(group2, data.cell_group, cell2)
+    if data.has_entry and len(data.entry_cell_group):
+        # rows that enter at or after a group's time leave its risk set (see _entry_structure)
+        entry_moments = np.add.reduceat(
+            _block_moments(
+                data.entry_augmented,
+                data.entry_weight,
+                data.unit_weights,
+                data.entry_block_bounds,
+                beta,
+            ),
+            data.entry_cell_first_block,
+            axis=0,
+        )
+        slots = data.entry_cell_group
+        group0 -= np.bincount(slots, weights=entry_moments[:, 0, 0], minlength=n_groups)
+        np.subtract.at(group1, slots, entry_moments[:, 0, 1:])
+        np.subtract.at(group2, slots, entry_moments[:, 1:, 1:])
 
     jg = data.event_groups
     s0 = _reverse_cumsum_by_stratum(group0, data.stratum_bounds)[jg]
@@ -508,7 +624,13 @@ def score_residuals(data: CoxData, sums: CoxSums, beta: np.ndarray) -> np.ndarra
     g = data.row_group
     X = data.X
     risk = np.exp(X @ beta)
-    residuals = -risk[:, None] * (X * cum_hazard[g][:, None] - cum_hazard_x[g])
+    row_hazard, row_hazard_x = cum_hazard[g], cum_hazard_x[g]
+    if data.has_entry:
+        # a late entrant's hazard runs from its entry on: drop the hazard up to its slot
+        entered = np.flatnonzero(data.entry_slot >= 0)
+        row_hazard[entered] -= cum_hazard[data.entry_slot[entered]]
+        row_hazard_x[entered] -= cum_hazard_x[data.entry_slot[entered]]
+    residuals = -risk[:, None] * (X * row_hazard[:, None] - row_hazard_x)
     dead = np.flatnonzero(data.event)
     own_group = np.repeat(np.arange(len(data.deaths)), data.deaths)
     residuals[dead] += (X[dead] - tie_means[own_group]) + risk[dead, None] * (
@@ -608,6 +730,8 @@ def concordance(data: CoxData, beta: np.ndarray) -> float:
     for k, coefficient in enumerate(beta.tolist()):
         risk_score += coefficient * data.augmented[k + 1]
     weight = None if data.unit_weights else data.weight
+    if data.has_entry:
+        return _concordance_counting(data, risk_score, weight)
     counts = np.zeros(3)
     row_bounds = np.searchsorted(data.stratum, np.arange(len(data.stratum_labels) + 1))
     for lo, hi in zip(row_bounds[:-1].tolist(), row_bounds[1:].tolist()):
@@ -618,6 +742,53 @@ def concordance(data: CoxData, beta: np.ndarray) -> float:
                 data.row_group[lo:hi],
                 data.event[lo:hi],
             )[0]
+    concordant, discordant, tied = counts
+    pairs = concordant + discordant + tied
+    return float((concordant + tied / 2) / pairs) if pairs > 0 else float("nan")
+
+
+def _concordance_counting(data: CoxData, score: np.ndarray, weight: np.ndarray | None) -> float:
+    """Harrell's C over (start, stop] risk sets, as R's concordance of a counting-process fit.
+
+    Each event at t is compared with the rows at risk at t (``entry < t``, and ``stop > t`` or
+    censored at t); tied events are left out. A sweep over the stratum's times from the last
+    to the first keeps a histogram of the risk set's scores by rank: censored rows are added
+    at their stop time, events after they are compared, and a row leaves at its entry slot.
+    With monthly times that is a few dozen cumulative sums over the distinct scores.
+    """
+    w = np.ones(len(score)) if weight is None else weight
+    counts = np.zeros(3)
+    row_bounds = np.searchsorted(data.stratum, np.arange(len(data.stratum_labels) + 1))
+    for s, (lo, hi) in enumerate(zip(row_bounds[:-1].tolist(), row_bounds[1:].tolist())):
+        if hi == lo:
+            continue
+        distinct, rank = np.unique(score[lo:hi], return_inverse=True)
+        histogram = np.zeros(len(distinct))
+        group = data.row_group[lo:hi]
+        event = data.event[lo:hi]
+        slot = data.entry_slot[lo:hi]
+        weights = w[lo:hi]
+        group_lo, group_hi = data.stratum_bounds[s], data.stratum_bounds[s + 1]
+        # rows of each group are contiguous (sorted by group); leaving rows are not
+        bounds = np.searchsorted(group, np.arange(group_lo, group_hi + 1))
+        leaving = np.flatnonzero(slot >= 0)
+        leaving = leaving[np.argsort(slot[leaving], kind="stable")]
+        leave_bounds = np.searchsorted(slot[leaving], np.arange(group_lo, group_hi + 1))
+        for g in range(group_hi - group_lo - 1, -1, -1):
+            rows = np.arange(bounds[g], bounds[g + 1])
+            dead = rows[event[rows]]
+            alive = rows[~event[rows]]
+            np.add.at(histogram, rank[alive], weights[alive])
+            gone = leaving[leave_bounds[g] : leave_bounds[g + 1]]
+            np.subtract.at(histogram, rank[gone], weights[gone])
+            if len(dead):
+                below = np.r_[0.0, np.cumsum(histogram)]
+                r = rank[dead]
+                total = below[-1]
+                counts += weights[dead] @ np.column_stack(
+                    [below[r], total - below[r + 1], histogram[r]]
+                )
+            np.add.at(histogram, rank[dead], weights[dead])
     concordant, discordant, tied = counts
     pairs = concordant + discordant + tied
     return float((concordant + tied / 2) / pairs) if pairs > 0 else float("nan")
