@@ -64,13 +64,26 @@ def national_at(months: pd.Series, column: str, context: FeatureContext) -> pd.S
     return values
 
 
-@feature("macro", "percent", ["addr_state", "issue_d", "fred/state/XXUR"])
+# Percent: rates move by points over a cycle (4.6% to 10% nationally 2007–2009).
+@feature(
+    "macro",
+    "percent",
+    ["addr_state", "issue_d", "fred/state/XXUR"],
+    label="State unemployment at issue",
+    per="per percentage point",
+)
 def state_unemp(loans, context):
     """State unemployment rate in the issue month (BLS LAUS, seasonally adjusted)."""
     return state_unemployment_at(loans["addr_state"], loans["issue_d"], context)
 
 
-@feature("macro", "percentage points", ["addr_state", "issue_d", "fred/state/XXUR"])
+@feature(
+    "macro",
+    "percentage points",
+    ["addr_state", "issue_d", "fred/state/XXUR"],
+    label="Change in state unemployment over the year to issue",
+    per="per percentage point",
+)
 def state_unemp_change_12m(loans, context):
     """Change in the state's unemployment rate over the 12 months up to the issue month."""
     year_before = loans["issue_d"] - pd.DateOffset(months=12)
@@ -79,31 +92,61 @@ def state_unemp_change_12m(loans, context):
     )
 
 
-@feature("macro", "percent", ["issue_d", "fred/national/UNRATE"])
+@feature(
+    "macro",
+    "percent",
+    ["issue_d", "fred/national/UNRATE"],
+    label="National unemployment at issue",
+    per="per percentage point",
+)
 def national_unemp(loans, context):
     """National unemployment rate in the issue month."""
     return national_at(loans["issue_d"], "national_unemp", context)
 
 
-@feature("macro", "percent", ["issue_d", "fred/national/GDPC1"])
+@feature(
+    "macro",
+    "percent",
+    ["issue_d", "fred/national/GDPC1"],
+    label="Real GDP growth at issue (year over year)",
+    per="per percentage point",
+)
 def gdp_growth_yoy(loans, context):
     """Real GDP growth over the same quarter a year before, for the issue month's quarter, in percent (so its coefficient is per point of growth, like unemployment's)."""
     return 100 * national_at(loans["issue_d"], "gdp_growth_yoy", context)
 
 
-@feature("macro", "percent", ["issue_d", "fred/national/FEDFUNDS"])
+@feature(
+    "macro",
+    "percent",
+    ["issue_d", "fred/national/FEDFUNDS"],
+    label="Federal funds rate at issue",
+    per="per percentage point",
+)
 def fed_funds(loans, context):
     """Effective federal funds rate, monthly average, in the issue month."""
     return national_at(loans["issue_d"], "fed_funds", context)
 
 
-@feature("macro", "percentage points", ["issue_d", "fred/national/T10Y2Y"])
+@feature(
+    "macro",
+    "percentage points",
+    ["issue_d", "fred/national/T10Y2Y"],
+    label="Term spread at issue (10-year minus 2-year)",
+    per="per percentage point",
+)
 def term_spread(loans, context):
     """10-year minus 2-year Treasury yield, monthly average of daily values, in the issue month."""
     return national_at(loans["issue_d"], "term_spread", context)
 
 
-@feature("macro", "0/1", ["issue_d", "fred/national/USREC"])
+@feature(
+    "macro",
+    "0/1",
+    ["issue_d", "fred/national/USREC"],
+    label="Issued in a recession",
+    per="vs in an expansion",
+)
 def recession(loans, context):
     """1 when the issue month is in an NBER-dated recession."""
     return national_at(loans["issue_d"], "recession", context).astype("int64")
@@ -113,7 +156,12 @@ def recession(loans, context):
 UNEMPLOYMENT_BANDS = (0, 7, 9, 11, 100)
 
 
-@feature("macro", "category", ["addr_state", "issue_d", "fred/state/XXUR"])
+@feature(
+    "macro",
+    "category",
+    ["addr_state", "issue_d", "fred/state/XXUR"],
+    label="State unemployment at issue",
+)
 def state_unemp_band(loans, context):
     """State unemployment at issue in bands: under 7%, 7–9%, 9–11%, 11% and over."""
     labels = [

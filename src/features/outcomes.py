@@ -24,7 +24,7 @@ import pandas as pd
 from overdue.data.schemas import POLICY_PREFIX
 from overdue.errors import DataError
 from overdue.features.credit import months_between
-from overdue.features.registry import FeatureContext, feature
+from overdue.features.registry import FeatureContext, feature, panel_variable
 
 DEFAULT_MARKERS = ("Charged Off", "Default")
 OPEN_STATUSES = ("Current", "In Grace Period", "Late (16-30 days)", "Late (31-120 days)", "Issued")
@@ -134,25 +134,48 @@ def _classify_uncached(loans: pd.DataFrame, params: dict) -> pd.DataFrame:
     return pd.DataFrame({"event_type": event_type, "time": time.clip(lower=1).astype("int64")})
 
 
-@feature("outcome", "0/1", ["loan_status"])
+@feature(
+    "outcome",
+    "0/1",
+    ["loan_status"],
+    label="Defaulted",
+    per="vs not",
+)
 def defaulted(loans, context):
     """1 when the loan defaulted: its status contains "Charged Off" or "Default" (or is one of the configured overdue statuses)."""
     return (_classify(loans, context)["event_type"] == "default").astype("int64")
 
 
-@feature("outcome", "months", ["issue_d", "last_pymnt_d", "loan_status", "term"])
+@feature(
+    "outcome",
+    "months",
+    ["issue_d", "last_pymnt_d", "loan_status", "term"],
+    label="Months on book to the event",
+    per="per month",
+)
 def time(loans, context):
     """Months on book to the event: first missed payment (months(issue_d -> last_pymnt_d) + 1, 1 if never paid) for a default, the payoff month for a prepayment, the term or the snapshot month when censored; missing when the data have no payment dates."""
     return _classify(loans, context)["time"]
 
 
-@feature("outcome", "category", ["loan_status", "last_pymnt_d", "term"])
+@feature(
+    "outcome",
+    "category",
+    ["loan_status", "last_pymnt_d", "term"],
+    label="How follow-up ended",
+)
 def event_type(loans, context):
     """How the loan's follow-up ended: default, prepaid (fully paid before its last scheduled month), censored_term (paid at term) or censored_snapshot (still open)."""
     return _classify(loans, context)["event_type"]
 
 
-@feature("outcome", "code", ["loan_status", "last_pymnt_d", "term"])
+@feature(
+    "outcome",
+    "code",
+    ["loan_status", "last_pymnt_d", "term"],
+    label="Event",
+    levels={"0": "censored", "1": "default", "2": "prepaid"},
+)
 def event(loans, context):
     """Competing-risks event code: 0 censored, 1 default, 2 prepaid."""
     classified = _classify(loans, context)
@@ -165,7 +188,13 @@ def event(loans, context):
     )
 
 
-@feature("outcome", "months", ["issue_d", "last_pymnt_d", "loan_status"])
+@feature(
+    "outcome",
+    "months",
+    ["issue_d", "last_pymnt_d", "loan_status"],
+    label="Months on book to charge-off",
+    per="per month",
+)
 def months_to_charge_off(loans, context):
     """For a default, the month on book LendingClub charges it off: time to overdue plus the charge-off lag parameter (NaN otherwise)."""
     classified = _classify(loans, context)
@@ -174,6 +203,21 @@ def months_to_charge_off(loans, context):
         classified["event_type"] == "default"
     )
 
+
+# How the panel's own columns read in tables (the carried columns read as their features).
+panel_variable("month_on_book", "months", label="Months on book", per="per month")
+panel_variable("calendar_month", "month", label="Calendar month")
+panel_variable("event_default", "0/1", label="Defaulted that month", per="vs not")
+panel_variable("event_prepaid", "0/1", label="Prepaid that month", per="vs not")
+panel_variable(
+    "state_unemp_tv", "percent", label="State unemployment that month", per="per percentage point"
+)
+panel_variable(
+    "state_unemp_change_since_issue",
+    "percentage points",
+    label="Change in state unemployment since issue",
+    per="per percentage point",
+)
 
 #: Loan-level columns the panel carries by default (enough for the hazard specifications).
 PANEL_CARRY = (
@@ -265,7 +309,15 @@ def build_panel(
     return panel
 
 
-@feature("outcome", "ratio", ["total_pymnt", "funded_amnt"])
+# A multiple around 1: 0.1 is ten cents per dollar lent.
+@feature(
+    "outcome",
+    "ratio",
+    ["total_pymnt", "funded_amnt"],
+    label="Realised multiple",
+    per="per 0.1",
+    scale=0.1,
+)
 def realised_multiple(loans, context):
     """What the loan paid back per dollar lent: total payments received over the funded amount (1.2 is a 20% gain over the loan's life; under 1 is a loss)."""
     return loans["total_pymnt"] / loans["funded_amnt"].where(loans["funded_amnt"] > 0)

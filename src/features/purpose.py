@@ -29,7 +29,12 @@ PURPOSE_GROUPS: dict[str, str] = {
 }
 
 
-@feature("purpose", "category", ["purpose"])
+@feature(
+    "purpose",
+    "category",
+    ["purpose"],
+    label="Stated purpose",
+)
 def purpose(loans, context):
     """The purpose the borrower chose, one of LendingClub's 14."""
     values = loans["purpose"].astype("string")
@@ -45,31 +50,68 @@ def purpose(loans, context):
     return values
 
 
-@feature("purpose", "category", ["purpose"])
+@feature(
+    "purpose",
+    "category",
+    ["purpose"],
+    label="Purpose",
+)
 def purpose_group(loans, context):
     """Purpose group: consumption, refinancing (debt consolidation, credit card) or business (small business); see PURPOSE_GROUPS."""
     return purpose(loans, context).map(PURPOSE_GROUPS).astype("string")
 
 
-@feature("purpose", "dollars", ["loan_amnt"])
+# Loans run from $500 to $35,000.
+@feature(
+    "purpose",
+    "dollars",
+    ["loan_amnt"],
+    label="Loan amount",
+    per="per $10,000",
+    scale=10_000,
+)
 def loan_amnt(loans, context):
     """Amount the borrower applied for."""
     return loans["loan_amnt"]
 
 
-@feature("purpose", "months", ["term"])
+# Used as a factor (36 against 60 months); per month only when entered as a number.
+@feature(
+    "purpose",
+    "months",
+    ["term"],
+    label="Term",
+    per="per month",
+    levels="{} months",
+)
 def term(loans, context):
     """Term of the loan in months (36 or 60)."""
     return loans["term"].astype("int64")
 
 
-@feature("purpose", "ratio", ["installment", "annual_inc"])
+# A ratio (0.06, the median, is 6% of monthly income): 5 percentage points is 0.05.
+@feature(
+    "purpose",
+    "ratio",
+    ["installment", "annual_inc"],
+    label="Instalment-to-income",
+    per="per 5 percentage points",
+    scale=0.05,
+)
 def installment_to_income(loans, context):
     """Monthly instalment over monthly income (annual income / 12)."""
     return loans["installment"] / (loans["annual_inc"].where(loans["annual_inc"] > 0) / 12)
 
 
-@feature("purpose", "ratio", ["loan_amnt", "annual_inc"])
+# A ratio (the median is 0.16 of a year's income): 0.1 is a tenth of annual income.
+@feature(
+    "purpose",
+    "ratio",
+    ["loan_amnt", "annual_inc"],
+    label="Loan-to-income",
+    per="per 0.1",
+    scale=0.1,
+)
 def loan_to_income(loans, context):
     """Loan amount over annual income."""
     return loans["loan_amnt"] / loans["annual_inc"].where(loans["annual_inc"] > 0)

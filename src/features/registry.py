@@ -1,18 +1,25 @@
 """The feature registry: every per-loan feature is a small function declared once, with its family,
-unit and source columns; its docstring's first line is its definition.
+unit, source columns, readable label and the unit its effect is reported per; its docstring's
+first line is its definition.
 
-The feature dictionary, the features table and the model specifications all read this one
-registry, so no definition is written twice.
+The feature dictionary, the features table, the model specifications and the labels of every
+table and figure (:mod:`overdue.models.labels`) all read this one registry, so no definition is
+written twice. Reported units are chosen as a credit-risk researcher reads effects (FICO per 50
+points, income per doubling, utilisation per 10 percentage points …); each choice is stated
+beside its feature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 FAMILIES = ("outcome", "credit", "macro", "purpose", "underwriting", "identity")
+#: What marks formula syntax: a label never contains one of these.
+FORMULA_MARKS = ("C(", "Treatment(", "I(", "[T.")
 
 
 @dataclass
@@ -43,13 +50,97 @@ class FeatureContext:
     shared: dict = field(default_factory=dict, repr=False)
 
 
-@dataclass(frozen=True)
-class Feature:
-    """One registered feature."""
+def readable_level(level) -> str:
+    """A factor level as text: ``2009`` not ``2009.0``, ``debt consolidation`` not
+    ``debt_consolidation``.
+
+    Examples
+    --------
+    >>> readable_level(2009.0), readable_level("small_business")
+    ('2009', 'small business')
+    """
+    if isinstance(level, float) and level.is_integer():
+        level = int(level)
+    return str(level).replace("_", " ")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variable:
+    """How a model variable reads in tables and figures: its label and the unit its effect is
+    reported per.
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    family : str
+        One of :data:`FAMILIES`, or ``"panel"`` for the loan-month panel's own columns.
+    unit : str
+        What the column is measured in (``"points"``, ``"fraction"``, ``"category"`` …).
+    label : str
+        Readable name, without a unit: ``"FICO score"``.
+    per : str or None
+        What an effect is reported per. A number's: ``"per 50 points"``, with ``scale`` the
+        change of the column that phrase stands for. A 0/1 variable's: the contrast its
+        coefficient measures, ``"vs not verified"``. None for a category, whose levels are
+        named instead (``levels``).
+    scale : float
+        Change in the column an effect is reported per: 50 for FICO "per 50 points", 0.1 for a
+        fraction "per 10 percentage points", ln 2 for a log column "per doubling". A coefficient
+        per unit of the column times ``scale`` is the effect per ``per``, exactly, since the
+        model is linear in the column.
+    levels : mapping or str or None
+        Readable names of a category's levels (``{"RENT": "renting"}``) or a format for them
+        (``"{} months"``); a level not named reads as itself, underscores as spaces.
+
+    Examples
+    --------
+    >>> v = Variable(name="term", family="purpose", unit="months", label="Term",
+    ...              per="per month", levels="{} months")
+    >>> v.effect_label, v.level_name(60)
+    ('Term, per month', '60 months')
+    """
 
     name: str
     family: str
     unit: str
+    label: str
+    per: str | None = None
+    scale: float = 1.0
+    levels: Mapping[str, str] | str | None = None
+
+    def __post_init__(self):
+        if not self.label or any(mark in self.label for mark in FORMULA_MARKS):
+            raise ValueError(f"{self.name}: label {self.label!r} must be readable text")
+        if not (math.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"{self.name}: scale must be a positive number, got {self.scale!r}")
+
+    @property
+    def effect_label(self) -> str:
+        """The label with the unit of its effect: ``"FICO score, per 50 points"``,
+        ``"Income verified (vs not verified)"``; a category's label alone."""
+        if self.per is None:
+            return self.label
+        if self.per.startswith("per "):
+            return f"{self.label}, {self.per}"
+        return f"{self.label} ({self.per})"
+
+    def level_name(self, level) -> str:
+        """A level's readable name (see ``levels``)."""
+        if isinstance(self.levels, str):
+            return self.levels.format(readable_level(level))
+        if isinstance(self.levels, Mapping):
+            for key in (level, str(level), readable_level(level)):
+                if key in self.levels:
+                    return self.levels[key]
+        return readable_level(level)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Feature(Variable):
+    """One registered feature: a :class:`Variable` with its source columns and the function that
+    computes it."""
+
     sources: tuple[str, ...]
     compute: Callable[[pd.DataFrame, FeatureContext], pd.Series]
 
@@ -61,19 +152,35 @@ class Feature:
 
 
 REGISTRY: dict[str, Feature] = {}
+#: Columns of the loan-month panel that are not per-loan features, declared beside the panel's
+#: construction (:mod:`overdue.features.outcomes`).
+PANEL_VARIABLES: dict[str, Variable] = {}
 
 
-def feature(family: str, unit: str, sources: list[str] | tuple[str, ...]):
+def feature(
+    family: str,
+    unit: str,
+    sources: list[str] | tuple[str, ...],
+    *,
+    label: str,
+    per: str | None = None,
+    scale: float = 1.0,
+    levels: Mapping[str, str] | str | None = None,
+):
     """Register ``fn(loans, context) -> Series`` as the feature named after the function.
+
+    ``label``, ``per``, ``scale`` and ``levels`` say how it reads (see :class:`Variable`).
 
     Examples
     --------
-    >>> @feature("credit", "points", ["fico_range_low"])
+    >>> @feature("credit", "points", ["fico_range_low"], label="Low FICO",
+    ...          per="per 50 points", scale=50)
     ... def example_low_fico(loans, context):
     ...     '''Lower end of the FICO range.'''
     ...     return loans["fico_range_low"]
-    >>> REGISTRY.pop("example_low_fico").definition
-    'Lower end of the FICO range.'
+    >>> registered = REGISTRY.pop("example_low_fico")
+    >>> registered.definition, registered.effect_label
+    ('Lower end of the FICO range.', 'Low FICO, per 50 points')
     """
     if family not in FAMILIES:
         raise ValueError(f"unknown feature family {family!r}; one of {FAMILIES}")
@@ -81,20 +188,75 @@ def feature(family: str, unit: str, sources: list[str] | tuple[str, ...]):
     def register(fn):
         if fn.__name__ in REGISTRY:
             raise ValueError(f"feature {fn.__name__!r} is registered twice")
-        REGISTRY[fn.__name__] = Feature(fn.__name__, family, unit, tuple(sources), fn)
+        REGISTRY[fn.__name__] = Feature(
+            name=fn.__name__,
+            family=family,
+            unit=unit,
+            label=label,
+            per=per,
+            scale=float(scale),
+            levels=levels,
+            sources=tuple(sources),
+            compute=fn,
+        )
         return fn
 
     return register
 
 
+def panel_variable(
+    name: str,
+    unit: str,
+    *,
+    label: str,
+    per: str | None = None,
+    scale: float = 1.0,
+    levels: Mapping[str, str] | str | None = None,
+) -> Variable:
+    """Declare how a column of the loan-month panel that is not a per-loan feature reads.
+
+    Examples
+    --------
+    >>> panel_variable("example_tv", "percent", label="Example", per="per point").effect_label
+    'Example, per point'
+    >>> _ = PANEL_VARIABLES.pop("example_tv")
+    """
+    if name in PANEL_VARIABLES or name in REGISTRY:
+        raise ValueError(f"variable {name!r} is declared twice")
+    PANEL_VARIABLES[name] = Variable(
+        name=name,
+        family="panel",
+        unit=unit,
+        label=label,
+        per=per,
+        scale=float(scale),
+        levels=levels,
+    )
+    return PANEL_VARIABLES[name]
+
+
+def describe(name: str) -> Variable | None:
+    """The registered feature or panel column of that name (None when there is none).
+
+    Examples
+    --------
+    >>> describe("revol_util").scale, describe("state_unemp_tv").per, describe("nowhere")
+    (0.1, 'per percentage point', None)
+    """
+    import overdue.features  # noqa: F401  (importing the package registers every family)
+
+    return REGISTRY.get(name) or PANEL_VARIABLES.get(name)
+
+
 def feature_dictionary() -> pd.DataFrame:
-    """The feature dictionary: name, family, definition, unit and source columns of every feature.
+    """The feature dictionary: for every feature its family, label, definition, unit, what its
+    effect is reported per and the scale that stands for, and its source columns.
 
     Examples
     --------
     >>> import overdue.features  # registers the features
-    >>> feature_dictionary().loc["fico", "family"]
-    'credit'
+    >>> feature_dictionary().loc["fico", ["family", "label", "reported_per", "scale"]].to_dict()
+    {'family': 'credit', 'label': 'FICO score', 'reported_per': 'per 50 points', 'scale': 50.0}
     """
     import overdue.features  # noqa: F401  (importing the package registers every family)
 
@@ -102,8 +264,11 @@ def feature_dictionary() -> pd.DataFrame:
         {
             "name": f.name,
             "family": f.family,
+            "label": f.label,
             "definition": f.definition,
             "unit": f.unit,
+            "reported_per": f.per if f.per is not None else "by level",
+            "scale": f.scale,
             "source_columns": ", ".join(f.sources),
         }
         for f in REGISTRY.values()

@@ -107,37 +107,72 @@ def fico_implied_grade_code(fico_scores: pd.Series, cutoffs: list[float]) -> pd.
     return (1 + steps).where(fico_scores.notna())
 
 
-@feature("underwriting", "0/1", ["loan_status"])
+@feature(
+    "underwriting",
+    "0/1",
+    ["loan_status"],
+    label="Met the credit policy",
+    per="vs issued outside it",
+)
 def meets_policy(loans, context):
     """1 when the loan met the platform's credit policy when issued, 0 for loans issued outside it."""
     return loans["meets_policy"].astype("int64")
 
 
-@feature("underwriting", "category", ["verification_status"])
+@feature(
+    "underwriting",
+    "category",
+    ["verification_status"],
+    label="Income verification",
+)
 def verification_status(loans, context):
     """Income verification: Verified, Source Verified or Not Verified."""
     return loans["verification_status"].astype("string")
 
 
-@feature("underwriting", "0/1", ["verification_status"])
+@feature(
+    "underwriting",
+    "0/1",
+    ["verification_status"],
+    label="Income verified",
+    per="vs not verified",
+)
 def income_verified(loans, context):
     """1 when the platform verified the income or its source, 0 when unverified."""
     return loans["verification_status"].isin(["Verified", "Source Verified"]).astype("int64")
 
 
-@feature("underwriting", "year", ["issue_d"])
+# Used as a factor (each vintage against the first); per year when entered as a trend.
+@feature(
+    "underwriting",
+    "year",
+    ["issue_d"],
+    label="Vintage",
+    per="per year",
+)
 def issue_year(loans, context):
     """Vintage: the year the loan was issued."""
     return loans["issue_d"].dt.year.astype("int64")
 
 
-@feature("underwriting", "quarter", ["issue_d"])
+@feature(
+    "underwriting",
+    "quarter",
+    ["issue_d"],
+    label="Vintage quarter",
+)
 def issue_quarter(loans, context):
     """Vintage quarter the loan was issued, e.g. 2010Q3."""
     return loans["issue_d"].dt.to_period("Q").astype("string")
 
 
-@feature("underwriting", "grade steps", ["grade", "fico_range_low", "fico_range_high"])
+@feature(
+    "underwriting",
+    "grade steps",
+    ["grade", "fico_range_low", "fico_range_high"],
+    label="Grade beyond FICO",
+    per="per grade step",
+)
 def grade_gap(loans, context):
     """Platform grade code minus the grade FICO alone suggests (same grade mix, assigned by FICO rank); positive means the platform judged the loan riskier than its FICO."""
     scores = fico(loans, context)
@@ -145,7 +180,15 @@ def grade_gap(loans, context):
     return grade_code(loans, context) - fico_implied_grade_code(scores, cutoffs)
 
 
-@feature("underwriting", "fraction", ["funded_amnt_inv", "funded_amnt"])
+# A fraction: 10 percentage points is 0.1.
+@feature(
+    "underwriting",
+    "fraction",
+    ["funded_amnt_inv", "funded_amnt"],
+    label="Investor-funded share",
+    per="per 10 percentage points",
+    scale=0.1,
+)
 def inv_funded_share(loans, context):
     """Share of the funded amount put up by investors (the rest by the platform)."""
     return (loans["funded_amnt_inv"] / loans["funded_amnt"].where(loans["funded_amnt"] > 0)).clip(
