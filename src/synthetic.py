@@ -683,7 +683,7 @@ def _partition(
     loans = loans.assign(**_outcome_columns(loans, event, time))
     # Every column is generated in its canonical type already; astype only changes containers
     # (object -> string), far cheaper than coerce_loan_types' parsing of text input.
-    loans = loans[list(LOAN_COLUMNS)].astype(LOAN_COLUMNS)
+    loans = loans.reindex(columns=list(LOAN_COLUMNS)).astype(LOAN_COLUMNS)
     events = pd.DataFrame({"id": ids, "event": event, "time": time})
     return SyntheticSample(loans, events, {})
 

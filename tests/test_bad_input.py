@@ -177,6 +177,22 @@ def case_last_payment_before_issue(w):
     ]
 
 
+def case_negative_recovery(w):
+    return w.build("--loans", str(w.csv_with(_set("recoveries", 4, -12.5)))), [
+        "loans.csv",
+        "column 'recoveries'",
+        "-12.5",
+    ]
+
+
+def case_unknown_settlement_status(w):
+    return w.build("--loans", str(w.csv_with(_set("settlement_status", 2, "PENDING")))), [
+        "loans.csv",
+        "column 'settlement_status'",
+        "'PENDING'",
+    ]
+
+
 def case_unknown_state(w):
     return w.build("--loans", str(w.csv_with(_set("addr_state", 6, "ZZ")))), [
         "loans.csv",

@@ -155,3 +155,25 @@ def test_truncated_rda_is_a_clear_error(raw_dir, tmp_path):
     damaged.write_bytes((raw_dir / "lendingclub" / "LendingClubData_2007.rda").read_bytes()[:5000])
     with pytest.raises(DataError, match="LendingClubData_2007.rda.*truncated"):
         read_rda(damaged)
+
+
+def test_real_loans_carry_what_overdue_cost(real_loans):
+    charged_off = real_loans["loan_status"].str.contains("Charged Off")
+    exposure = real_loans["funded_amnt"] - real_loans["total_rec_prncp"]
+    assert charged_off.sum() == 6_431 and (exposure[charged_off] > 0).sum() == 6_431
+    assert (real_loans.loc[charged_off, "recoveries"] > 0).sum() == 6_359
+    late_fee = real_loans["total_rec_late_fee"] > 0
+    assert late_fee.sum() == 2_390
+    assert (late_fee & real_loans["loan_status"].str.contains("Fully Paid")).sum() == 1_375
+    assert real_loans["settlement_status"].value_counts().to_dict() == {
+        "COMPLETE": 143,
+        "BROKEN": 14,
+        "ACTIVE": 3,
+    }
+    assert (real_loans["debt_settlement_flag"] == "Y").sum() == 160
+    assert real_loans["settlement_date"].notna().sum() == 160
+    # A last FICO of 0 is "no score": missing, never a score of 0.
+    assert real_loans["last_fico_range_high"].isna().sum() == 21
+    assert (real_loans["last_fico_range_low"].dropna() >= 300).all()
+    components = ["total_rec_prncp", "total_rec_int", "total_rec_late_fee", "recoveries"]
+    assert (real_loans[components].sum(axis=1) - real_loans["total_pymnt"]).abs().max() < 0.011

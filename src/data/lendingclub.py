@@ -14,7 +14,13 @@ from pathlib import Path
 import pandas as pd
 
 from overdue.data.mapping import LoanFileMapping
-from overdue.data.schemas import LOAN_COLUMNS, POLICY_PREFIX, coerce_loan_types, validate_loans
+from overdue.data.schemas import (
+    DATE_COLUMNS,
+    LOAN_COLUMNS,
+    POLICY_PREFIX,
+    coerce_loan_types,
+    validate_loans,
+)
 from overdue.errors import DataError
 
 # Lines of LendingClub's CSV export that are not loans: the notice above the header, the separator
@@ -100,6 +106,15 @@ def _canonical(frame: pd.DataFrame, path) -> pd.DataFrame:
         frame = frame.assign(
             loan_status=status, meets_policy=~status.str.startswith(POLICY_PREFIX).fillna(False)
         )
+    # LendingClub writes 0 for a FICO it could not pull: no score, not a score of 0.
+    for column in ["last_fico_range_low", "last_fico_range_high"]:
+        if column in frame.columns:
+            score = pd.to_numeric(frame[column], errors="coerce")
+            frame = frame.assign(**{column: score.where(score != 0)})
+    for column in ["debt_settlement_flag", "settlement_status"]:
+        if column in frame.columns:
+            text = frame[column].astype("string").str.strip()
+            frame = frame.assign(**{column: text.where(text != "")})
     return validate_loans(coerce_loan_types(frame, path), path)
 
 
@@ -129,8 +144,13 @@ def read_rda(path: str | os.PathLike) -> pd.DataFrame:
     if len(frames) != 1:
         raise DataError(path, None, f"expected one data.frame, found {len(frames)}")
     frame = next(iter(frames.values()))
-    for column in ["issue_d", "last_pymnt_d", "earliest_cr_line"]:
-        if column in frame.columns:
+    for column in DATE_COLUMNS:
+        if column not in frame.columns:
+            continue
+        if frame[column].map(lambda v: isinstance(v, str)).any():
+            # The .rda stores settlement dates as LendingClub printed them ("Feb-2015").
+            frame[column] = parse_month(frame[column].replace("", None), path, column)
+        else:
             frame[column] = pd.to_datetime(frame[column])
     return _canonical(frame, path)
 
@@ -245,7 +265,7 @@ def read_loans_csv(path: str | os.PathLike, mapping=None) -> pd.DataFrame:
             frame[column] = parse_percent(frame[column], mapping.percent)
     if "term" in frame.columns:
         frame["term"] = parse_term(frame["term"])
-    for column in ["issue_d", "last_pymnt_d", "earliest_cr_line"]:
+    for column in DATE_COLUMNS:
         if column in frame.columns:
             frame[column] = parse_month(frame[column], path, column, mapping.date_format)
     return _canonical(frame[[c for c in frame.columns if c in LOAN_COLUMNS]], path)
@@ -263,7 +283,7 @@ def write_lendingclub_csv(loans: pd.DataFrame, path: str | os.PathLike) -> None:
     out["int_rate"] = out["int_rate"].map(as_percent)
     out["revol_util"] = out["revol_util"].map(as_percent)
     out["term"] = out["term"].map(lambda v: f" {v} months")
-    for column in ["issue_d", "last_pymnt_d", "earliest_cr_line"]:
+    for column in DATE_COLUMNS:
         out[column] = out[column].map(lambda d: "" if pd.isna(d) else d.strftime("%b-%Y"))
     out["emp_length"] = out["emp_length"].fillna("n/a")
     out = out.drop(columns=["meets_policy"])

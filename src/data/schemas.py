@@ -53,8 +53,36 @@ LOAN_COLUMNS: dict[str, str] = {
     "revol_util": "float64",  # fraction: 0.837
     "total_acc": "float64",
     "last_pymnt_d": "datetime64[ns]",  # NaT when the loan never paid
-    "total_pymnt": "float64",
+    "total_pymnt": "float64",  # everything received, recoveries included
+    # What overdue cost (optional: a loan file without them still builds).
+    "total_rec_prncp": "float64",
+    "total_rec_int": "float64",
+    "total_rec_late_fee": "float64",  # late fees received
+    "recoveries": "float64",  # after charge-off
+    "collection_recovery_fee": "float64",  # what collecting the recoveries cost
+    "last_pymnt_amnt": "float64",
+    "last_fico_range_low": "float64",  # when last pulled; NaN where the file says 0 (no score)
+    "last_fico_range_high": "float64",
+    "last_credit_pull_d": "datetime64[ns]",
+    "debt_settlement_flag": "string",  # "Y" or "N"
+    "settlement_status": "string",  # one of SETTLEMENT_STATUSES
+    "settlement_date": "datetime64[ns]",
+    "settlement_amount": "float64",
+    "settlement_percentage": "float64",  # percent of the balance settled
+    "settlement_term": "float64",  # months of the settlement plan (0: paid at once)
 }
+
+#: Columns holding months (first day of the month); loaders parse them alike.
+DATE_COLUMNS = [
+    "issue_d",
+    "last_pymnt_d",
+    "earliest_cr_line",
+    "last_credit_pull_d",
+    "settlement_date",
+]
+
+#: How a debt settlement stood when the data were extracted.
+SETTLEMENT_STATUSES = ["COMPLETE", "BROKEN", "ACTIVE"]
 
 #: Columns a loan file must provide; the rest may be missing and are then left empty.
 REQUIRED_LOAN_COLUMNS = [
@@ -103,6 +131,24 @@ LOAN_SCHEMA = pa.DataFrameSchema(
         "total_acc": _col("float64", _non_negative),
         "last_pymnt_d": _col("datetime64[ns]"),
         "total_pymnt": _col("float64", _non_negative),
+        **{
+            column: _col("float64", _non_negative)
+            for column in [
+                "total_rec_prncp",
+                "total_rec_int",
+                "total_rec_late_fee",
+                "recoveries",
+                "collection_recovery_fee",
+                "last_pymnt_amnt",
+                "settlement_amount",
+                "settlement_percentage",
+                "settlement_term",
+            ]
+        },
+        "last_fico_range_low": _col("float64", pa.Check.in_range(300, 850)),
+        "last_fico_range_high": _col("float64", pa.Check.in_range(300, 850)),
+        "debt_settlement_flag": _col("string", pa.Check.isin(["Y", "N"])),
+        "settlement_status": _col("string", pa.Check.isin(SETTLEMENT_STATUSES)),
     },
     checks=[
         pa.Check(
