@@ -113,3 +113,22 @@ def test_fractional_logit_recovers_the_true_coefficients(fixture):
 def test_fractional_logit_rejects_rates_outside_the_unit_interval(fixture):
     with pytest.raises(ValueError, match="rates in \\[0, 1\\]"):
         fit_fractional_logit(fixture.assign(rate=fixture["rate"] + 1), RHS, outcome="rate")
+
+
+def test_impact_features_on_the_real_loans(real_loans, real_macro):
+    from overdue.features.build import compute_features, make_context
+
+    features = compute_features(real_loans, make_context(real_loans, real_macro))
+    defaulted = features["defaulted"] == 1
+    assert features["exposure_at_default"].notna().sum() == defaulted.sum() == 6_431
+    assert features.loc[~defaulted, "exposure_at_default"].isna().all()
+    assert (features.loc[defaulted, "net_recovery"] > 0).sum() == 6_359  # fees never exceed
+    assert features["cured_overdue"].sum() == 1_375 and features["settled"].sum() == 160
+    lgd = features.loc[defaulted, "loss_given_default"]
+    assert lgd.between(0, 1).all() and 0.85 < lgd.mean() < 0.97
+    # A defaulted borrower's score falls far more than one who repaid.
+    change = features.groupby("event_type")["credit_score_change"].mean()
+    assert change["default"] < change["prepaid"] - 50
+    assert features["realised_annual_return"].between(-1, 1).all()
+    returns = features.groupby("grade")["realised_annual_return"].mean()
+    assert returns["A"] > returns["G"]  # pricing did not keep up with the riskiest grades

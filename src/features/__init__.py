@@ -3,5 +3,12 @@
 Importing this package registers every feature (see :mod:`overdue.features.registry`).
 """
 
-from overdue.features import credit, macro, outcomes, purpose, underwriting  # noqa: F401
+from overdue.features import (  # noqa: F401  (importing registers each family)
+    credit,
+    impacts,
+    macro,
+    outcomes,
+    purpose,
+    underwriting,
+)
 from overdue.features.registry import feature_dictionary, names_in  # noqa: F401
