@@ -113,6 +113,34 @@ class RunOutput:
             frame.to_csv(tmp, index=index, float_format="%.10g", lineterminator="\n")
         return target
 
+    def save_model_table(self, table, name: str) -> dict[str, Path]:
+        """Save a side-by-side model table (:class:`overdue.tables.ModelTable`) as
+        ``tables/<notebook>_<name>.csv`` (one row a coefficient: label, a cell a model, the
+        coefficient's formula name last) and ``.tex`` (booktabs), each written atomically from
+        fixed-format strings, so the same fits give byte-identical files.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from overdue.models.result import FitResult, tidy_summary
+        >>> from overdue.tables import model_table
+        >>> fit = FitResult("logit", tidy_summary(["fico"], [-0.012], [0.002]), n=9, events=3,
+        ...                 converged=True, link="logit")
+        >>> paths = RunOutput(tempfile.mkdtemp(), "03_logit").save_model_table(
+        ...     model_table({"Credit": fit}), "nested")
+        >>> sorted(path.name for path in paths.values())
+        ['03_logit_nested.csv', '03_logit_nested.tex']
+        """
+        paths = {
+            "csv": self.path("tables", f"{self.notebook}_{name}.csv"),
+            "tex": self.path("tables", f"{self.notebook}_{name}.tex"),
+        }
+        with atomic_path(paths["csv"]) as tmp:
+            table.frame().to_csv(tmp, index=False, lineterminator="\n")
+        with atomic_path(paths["tex"]) as tmp:
+            tmp.write_text(table.to_latex(), encoding="utf-8")
+        return paths
+
 
 def _plain(value):
     """JSON-ready value: numpy scalars to Python, NaN to None, 10 significant digits."""

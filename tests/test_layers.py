@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("data", ("data",)),
     ("features", ("features",)),
     ("models", ("models",)),
-    ("plots", ("plots",)),
+    ("presentation", ("plots", "tables")),  # figures and printed tables of results
     ("above the layers", ("build", "synthetic", "study")),  # chain several layers
     ("runner", ("report", "pipeline", "cli")),
 ]
@@ -208,6 +208,7 @@ def test_the_checker_names_each_import_against_the_layers(tmp_path):
         ("overdue.data.partitions", 1),
         ("overdue.build.partitioned", 5),
         ("overdue.synthetic", 5),
+        ("overdue.tables", 4),
         ("overdue.cli", 6),
     ],
 )

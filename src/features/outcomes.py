@@ -210,11 +210,16 @@ panel_variable("calendar_month", "month", label="Calendar month")
 panel_variable("event_default", "0/1", label="Defaulted that month", per="vs not")
 panel_variable("event_prepaid", "0/1", label="Prepaid that month", per="vs not")
 panel_variable(
-    "state_unemp_tv", "percent", label="State unemployment that month", per="per percentage point"
+    "state_unemp_tv",
+    "percent",
+    label="State unemployment that month",
+    per="per percentage point",
+    family="macro",
 )
 panel_variable(
     "state_unemp_change_since_issue",
     "percentage points",
+    family="macro",
     label="Change in state unemployment since issue",
     per="per percentage point",
 )

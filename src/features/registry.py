@@ -18,6 +18,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 FAMILIES = ("outcome", "credit", "macro", "purpose", "underwriting", "identity")
+#: How each family is headed in tables ("panel": the loan-month panel's own columns).
+FAMILY_LABELS = {
+    "credit": "Credit risk",
+    "purpose": "Loan purpose",
+    "macro": "Economic environment",
+    "underwriting": "Platform underwriting",
+    "panel": "Loan age",
+    "outcome": "Outcome",
+    "identity": "Identity",
+}
 #: What marks formula syntax: a label never contains one of these.
 FORMULA_MARKS = ("C(", "Treatment(", "I(", "[T.")
 
@@ -209,11 +219,13 @@ def panel_variable(
     unit: str,
     *,
     label: str,
+    family: str = "panel",
     per: str | None = None,
     scale: float = 1.0,
     levels: Mapping[str, str] | str | None = None,
 ) -> Variable:
-    """Declare how a column of the loan-month panel that is not a per-loan feature reads.
+    """Declare how a column of the loan-month panel that is not a per-loan feature reads
+    (``family``: the family of causes it belongs to, else ``"panel"``).
 
     Examples
     --------
@@ -223,9 +235,11 @@ def panel_variable(
     """
     if name in PANEL_VARIABLES or name in REGISTRY:
         raise ValueError(f"variable {name!r} is declared twice")
+    if family not in FAMILIES and family != "panel":
+        raise ValueError(f"unknown family {family!r} for panel column {name!r}")
     PANEL_VARIABLES[name] = Variable(
         name=name,
-        family="panel",
+        family=family,
         unit=unit,
         label=label,
         per=per,

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from overdue.features.registry import FORMULA_MARKS, Variable, describe, readable_level
+from overdue.models.design import formula_variables
 
 __all__ = [
     "TermLabel",
@@ -91,12 +92,25 @@ class TermLabel:
         What the per-unit coefficient is multiplied by to be reported in that unit.
     per : str or None
         The reported unit (``"per 50 points"``) or contrast (``"business vs refinancing"``).
+    variables : tuple of str
+        The columns the coefficient reads (``month_on_book`` for a baseline term).
     """
 
     term: str
     label: str
     scale: float = 1.0
     per: str | None = None
+    variables: tuple[str, ...] = ()
+
+    @property
+    def family(self) -> str | None:
+        """The registry family of the first column it reads (None for the constant or a
+        column the registry does not know)."""
+        for name in self.variables:
+            found = describe(name)
+            if found is not None:
+                return found.family
+        return None
 
 
 def has_formula_syntax(text: str) -> bool:
@@ -384,6 +398,19 @@ def _piece_label(code: str, level: str | None, siblings: Sequence, data) -> Term
     return TermLabel("", f"{words}, per unit", 1.0, "per unit")
 
 
+def _columns_of_code(code: str) -> list[str]:
+    """The columns one factor's code reads, in order of mention."""
+    if code == _BASELINE:
+        return ["month_on_book"]
+    try:
+        columns = formula_variables(code)
+    except ValueError:
+        return []
+    node = _parse(code)
+    order = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)] if node else []
+    return [name for name in dict.fromkeys(order) if name in columns]
+
+
 def _literal_or_text(text: str):
     """A level as patsy printed it, back to a number where it is one (``2009`` → 2009)."""
     try:
@@ -463,7 +490,12 @@ def label_terms(names: Iterable[str], data=None) -> dict[str, TermLabel]:
         scale = float(np.prod([part.scale for part in parts]))
         per = " × ".join(part.per for part in parts if part.per) or None
         label = _upper_first(" × ".join(part.label for part in parts))
-        out[name] = TermLabel(name, label, scale, per)
+        variables = []
+        for code, _ in split[name]:
+            for column in _columns_of_code(code):
+                if column not in variables:
+                    variables.append(column)
+        out[name] = TermLabel(name, label, scale, per, tuple(variables))
     return out
 
 
