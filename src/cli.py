@@ -21,12 +21,23 @@ def _fetch(args) -> None:
 
 
 def _build(args) -> None:
-    from overdue.build.tables import build
+    from overdue.build.tables import DEFAULT_OUT, build, build_delinquency
 
     started = time.perf_counter()
+    source = "performance" if args.performance else args.source
+    out = args.out or DEFAULT_OUT[source]
+    if source in ("taiwan", "performance"):
+        tables = build_delinquency(args.raw, out, args.performance, args.mapping)
+        panel = tables["delinquency"]
+        print(
+            f"built delinquency {len(panel):,} account-months of "
+            f"{panel['account_id'].nunique():,} accounts, accounts {len(tables['accounts']):,} "
+            f"rows into {out} in {time.perf_counter() - started:.1f} s"
+        )
+        return
     tables = build(
         args.raw,
-        args.out,
+        out,
         loans_file=args.loans,
         mapping=args.mapping,
         macro_lag=args.macro_lag,
@@ -39,7 +50,7 @@ def _build(args) -> None:
     sizes = ", ".join(
         f"{name} {len(frame):,} rows" for name, frame in tables.items() if frame is not None
     )
-    print(f"built {sizes} into {args.out} in {time.perf_counter() - started:.1f} s")
+    print(f"built {sizes} into {out} in {time.perf_counter() - started:.1f} s")
 
 
 def _run(args) -> None:
@@ -70,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--raw", default="data/raw", help="raw inputs folder (default data/raw)")
     build.add_argument(
-        "--out", default="data/processed", help="output folder (default data/processed)"
+        "--out",
+        default=None,
+        help="output folder (default data/processed; data/processed/taiwan for --source taiwan)",
     )
     build.add_argument(
         "--loans",
@@ -81,13 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--mapping",
         default=None,
-        help="YAML mapping of your loan file's columns, formats and statuses",
+        help="YAML mapping of your loan file's (or performance file's) columns, formats and "
+        "statuses",
+    )
+    build.add_argument(
+        "--performance",
+        default=None,
+        help="a lender's long-format performance file (account, month, days or months past "
+        "due or status words), read as --mapping describes; writes delinquency.parquet",
     )
     build.add_argument(
         "--source",
-        choices=["lendingclub", "synthetic"],
+        choices=["lendingclub", "synthetic", "taiwan"],
         default="lendingclub",
-        help="real LendingClub loans (default), or synthetic loans with a known truth",
+        help="real LendingClub loans (default), synthetic loans with a known truth, or the "
+        "Taiwan credit-card delinquency panel",
     )
     build.add_argument("--n-loans", type=int, default=50_000, help="synthetic loans to simulate")
     build.add_argument("--seed", type=int, default=2024, help="seed of the synthetic loans")

@@ -12,12 +12,13 @@ import pytest
 
 from overdue.cli import main
 from overdue.data.fetch import fetch, read_checksums, sha256_of
-from overdue.data.sources import LENDINGCLUB_SHA256
+from overdue.data.sources import LENDINGCLUB_SHA256, TAIWAN_FILE, TAIWAN_SHA256
 from overdue.errors import FetchError
 
 
 class _MirrorServer:
-    """Serves a mirror folder the way the public hosts do: /lc/<file> and /fred?id=<SERIES>."""
+    """Serves a mirror folder the way the public hosts do: /lc/<file>, /fred?id=<SERIES> and
+    /taiwan/<file>."""
 
     def __init__(self, root: Path):
         self.root, self.requests = root, []
@@ -29,6 +30,8 @@ class _MirrorServer:
                 outer.requests.append(self.path)
                 if url.path.startswith("/lc/"):
                     path = outer.root / "lendingclub" / url.path[4:]
+                elif url.path.startswith("/taiwan/"):
+                    path = outer.root / "taiwan" / url.path[8:]
                 else:
                     series = parse_qs(url.query)["id"][0]
                     kind = (
@@ -57,6 +60,7 @@ class _MirrorServer:
         return {
             "lendingclub_url": self.base + "/lc/{name}",
             "fred_url": self.base + "/fred?id={series}",
+            "taiwan_url": self.base + "/taiwan/{name}",
         }
 
 
@@ -72,16 +76,17 @@ def served_copy(mirror, tmp_path):
 def test_http_fetch_downloads_everything_and_verifies(served_copy, tmp_path):
     raw = tmp_path / "raw"
     sums = fetch(raw, mirror="", **served_copy.urls())
-    assert len(sums) == 65 and len(served_copy.requests) == 65
+    assert len(sums) == 66 and len(served_copy.requests) == 66
     for name, expected in LENDINGCLUB_SHA256.items():
         assert sha256_of(raw / "lendingclub" / name) == expected
+    assert sha256_of(raw / "taiwan" / TAIWAN_FILE) == TAIWAN_SHA256
     assert (raw / "fred" / "state" / "CAUR.csv").read_bytes() == (
         served_copy.root / "fred/state/CAUR.csv"
     ).read_bytes()
     assert read_checksums(raw) == sums
     # Present and verified: a second fetch asks the server for nothing.
     fetch(raw, mirror="", **served_copy.urls())
-    assert len(served_copy.requests) == 65
+    assert len(served_copy.requests) == 66
 
 
 def test_checksum_mismatch_fails_and_keeps_nothing(served_copy, tmp_path):

@@ -1,4 +1,6 @@
-"""Build the processed tables from the raw inputs: ``loans``, ``macro``, ``features``, ``panel``.
+"""Build the processed tables from the raw inputs: ``loans``, ``macro``, ``features``, ``panel``;
+for a source with a monthly delinquency record, ``delinquency`` and ``accounts``
+(:func:`build_delinquency`).
 
 The data layer loads and validates (:func:`~overdue.data.loans.load_loans`,
 :func:`~overdue.data.fred.macro_panel`), the feature layer derives
@@ -18,6 +20,10 @@ import pandas as pd
 
 from overdue.data.fred import macro_panel
 from overdue.data.loans import load_loans
+from overdue.data.mapping import read_performance_mapping
+from overdue.data.performance import read_performance_csv
+from overdue.data.sources import TAIWAN_FILE
+from overdue.data.taiwan import read_taiwan
 from overdue.errors import ConfigError
 from overdue.features.build import derive_features
 from overdue.io import atomic_path, exclusive_lock, remove_stale_temporaries, write_parquet_atomic
@@ -69,6 +75,50 @@ def build(
         **outcome_options,
     )
     write_tables(tables, out_dir, truth)
+    return tables
+
+
+#: Where ``overdue build --source S`` writes when no ``--out`` is given.
+DEFAULT_OUT = {
+    "lendingclub": "data/processed",
+    "synthetic": "data/processed",
+    "taiwan": "data/processed/taiwan",
+    "performance": "data/processed/performance",
+}
+
+
+def build_delinquency(
+    raw_dir: str | os.PathLike = "data/raw",
+    out_dir: str | os.PathLike = DEFAULT_OUT["taiwan"],
+    performance_file: str | os.PathLike | None = None,
+    mapping: str | os.PathLike | None = None,
+) -> dict[str, pd.DataFrame | None]:
+    """Load and validate a delinquency source, then write ``delinquency.parquet`` (the canonical
+    account-month panel) and ``accounts.parquet`` (one row per account) into ``out_dir``.
+
+    The source is the Taiwan card file under ``raw_dir/taiwan`` unless ``performance_file`` (a
+    lender's long-format file, read through the YAML ``mapping``) is given. As :func:`build`,
+    everything is read and validated before anything is written.
+
+    Examples
+    --------
+    >>> tables = build_delinquency("data/raw", "data/processed/taiwan")  # doctest: +SKIP
+    >>> len(tables["delinquency"]), len(tables["accounts"])  # doctest: +SKIP
+    (180000, 30000)
+    """
+    if performance_file is not None:
+        if mapping is None:
+            raise ConfigError(
+                "a performance file needs --mapping (a YAML file naming its account, month "
+                "and delinquency columns)"
+            )
+        panel, accounts = read_performance_csv(performance_file, read_performance_mapping(mapping))
+    else:
+        if mapping is not None:
+            raise ConfigError("a mapping describes a performance file: give it with --performance")
+        panel, accounts = read_taiwan(Path(raw_dir) / "taiwan" / TAIWAN_FILE)
+    tables = {"delinquency": panel, "accounts": accounts}
+    write_tables(tables, out_dir)
     return tables
 
 

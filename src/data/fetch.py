@@ -1,6 +1,6 @@
 """Fetch the raw inputs into ``data/raw/``: from their public addresses or from a local mirror.
 
-Pinned files (LendingClub) are verified against their SHA-256; a mismatch is an error naming the
+Pinned files (LendingClub, the Taiwan card panel) are verified against their SHA-256; a mismatch is an error naming the
 file and both sums, and the bad file is not kept. Files already present and verified are not
 fetched again. Every fetch writes ``data/raw/CHECKSUMS.json`` with the SHA-256 of each file, so a
 run can record exactly which inputs it used.
@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 from tqdm.auto import tqdm
 
-from overdue.data.sources import FRED_URL, LENDINGCLUB_URL, RawFile, raw_files
+from overdue.data.sources import FRED_URL, LENDINGCLUB_URL, TAIWAN_URL, RawFile, raw_files
 from overdue.errors import FetchError
 from overdue.io import atomic_path
 
@@ -46,7 +46,8 @@ def _copy_from_mirror(source: Path, tmp: Path) -> None:
     if not source.is_file():
         raise FetchError(
             f"{source}: not in the local mirror (expected the mirror's layout: "
-            "lendingclub/*.rda, fred/state/XXUR.csv, fred/national/*.csv)"
+            "lendingclub/*.rda, fred/state/XXUR.csv, fred/national/*.csv, "
+            "taiwan/UCI_Credit_Card.csv)"
         )
     shutil.copyfile(source, tmp)
 
@@ -74,6 +75,7 @@ def fetch(
     mirror: str | os.PathLike | None = None,
     lendingclub_url: str = LENDINGCLUB_URL,
     fred_url: str = FRED_URL,
+    taiwan_url: str = TAIWAN_URL,
     force: bool = False,
     timeout: float = 60.0,
 ) -> dict[str, str]:
@@ -86,7 +88,7 @@ def fetch(
     mirror : path, optional
         A local folder with the mirror's layout to copy from instead of downloading; defaults to
         the environment variable ``OVERDUE_DATA_MIRROR`` when set.
-    lendingclub_url, fred_url : str
+    lendingclub_url, fred_url, taiwan_url : str
         URL templates for downloads (overridable, e.g. for a test server).
     force : bool
         Fetch again even files that are present.
@@ -106,7 +108,7 @@ def fetch(
     raw_dir = Path(raw_dir)
     mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV) or None
     checksums: dict[str, str] = {}
-    files = raw_files(lendingclub_url, fred_url)
+    files = raw_files(lendingclub_url, fred_url, taiwan_url)
     with tqdm(files, desc="fetch", unit="file", disable=None) as bar:
         for item in bar:
             bar.set_postfix_str(item.relpath)

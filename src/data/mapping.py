@@ -163,3 +163,128 @@ def read_mapping(path: str | os.PathLike) -> LoanFileMapping:
         constants=content.get("constants") or {},
         source=str(path),
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# a lender's performance file (account x month x delinquency)
+
+#: What a performance file's columns may map to; one of the three delinquency measures is needed.
+PERFORMANCE_COLUMNS = (
+    "account_id",
+    "month",
+    "days_past_due",
+    "months_past_due",
+    "status",
+    "balance",
+    "payment",
+    "credit_line",
+)
+DELINQUENCY_MEASURES = ("days_past_due", "months_past_due", "status")
+#: Status meanings besides a number of months past due: ``current`` is 0, the rest absorbing.
+STATUS_WORDS = ("current", "default", "closed")
+
+
+@dataclass
+class PerformanceFileMapping:
+    """How a lender's long-format performance file reads as the delinquency panel.
+
+    One row per account and month; the delinquency is given as days past due, months past due,
+    or status words (``statuses``: each meaning — ``current``, a number of months past due, or
+    the absorbing ``default`` and ``closed`` — lists the file's words for it). With a numeric
+    measure *and* a status column, the numbers give the months past due and the status words
+    mark the absorbing months.
+
+    Example mapping (``examples/my_performance.yaml``)::
+
+        delimiter: ","
+        columns:            # canonical name: your column
+          account_id: acct
+          month: period
+          days_past_due: dpd
+          status: state
+          balance: outstanding
+        date_format: "%Y-%m"
+        statuses:
+          current: [OPEN]
+          default: [CHARGED_OFF]
+          closed: [CLOSED]
+
+    Examples
+    --------
+    >>> m = PerformanceFileMapping(columns={"account_id": "acct", "month": "m", "months_past_due": "mpd"})
+    >>> m.measure
+    'months_past_due'
+    """
+
+    columns: dict[str, str] = field(default_factory=dict)
+    delimiter: str = ","
+    date_format: str | None = None
+    statuses: dict[str, list[str]] | None = None
+    source: str = "mapping"
+
+    @property
+    def measure(self) -> str:
+        """The delinquency measure the months past due come from (a number before words)."""
+        return next(m for m in DELINQUENCY_MEASURES if m in self.columns)
+
+    def status_meaning(self) -> dict[str, str | int]:
+        """The file's status word -> ``current``/``default``/``closed`` or months past due."""
+        meaning: dict[str, str | int] = {}
+        for kind, words in (self.statuses or {}).items():
+            value = int(kind) if str(kind).isdigit() else str(kind)
+            for word in words:
+                meaning[str(word)] = value
+        return meaning
+
+
+def read_performance_mapping(path: str | os.PathLike) -> PerformanceFileMapping:
+    """Read and check a YAML performance-file mapping; errors name the file and the key.
+
+    Examples
+    --------
+    >>> read_performance_mapping("examples/my_performance.yaml").measure  # doctest: +SKIP
+    'days_past_due'
+    """
+    content = read_yaml_mapping(
+        path, "performance mapping", {"columns", "delimiter", "date_format", "statuses"}
+    )
+    columns = content.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise ConfigError(f"{path}: columns: must map canonical names to your column names")
+    bad_names = sorted(set(map(str, columns)) - set(PERFORMANCE_COLUMNS))
+    if bad_names:
+        raise ConfigError(
+            f"{path}: columns: {bad_names} are not performance-file columns "
+            f"(known: {', '.join(PERFORMANCE_COLUMNS)})"
+        )
+    for needed in ("account_id", "month"):
+        if needed not in columns:
+            raise ConfigError(f"{path}: columns: {needed} is required")
+    if not any(m in columns for m in DELINQUENCY_MEASURES):
+        raise ConfigError(
+            f"{path}: columns: name one of {', '.join(DELINQUENCY_MEASURES)} "
+            "(how far past due each account-month is)"
+        )
+    statuses = content.get("statuses")
+    if "status" in columns and not statuses:
+        raise ConfigError(f"{path}: statuses: a status column needs its words listed by meaning")
+    if statuses is not None:
+        if not isinstance(statuses, dict):
+            raise ConfigError(f"{path}: statuses: must map meanings to lists of your words")
+        bad = [k for k in statuses if str(k) not in STATUS_WORDS and not str(k).isdigit()]
+        if bad:
+            raise ConfigError(
+                f"{path}: statuses: {bad} are not meanings (use {', '.join(STATUS_WORDS)} "
+                "or a whole number of months past due)"
+            )
+    return PerformanceFileMapping(
+        columns={str(k): str(v) for k, v in columns.items()},
+        delimiter=str(content.get("delimiter", ",")),
+        date_format=content.get("date_format"),
+        statuses={
+            str(k): [str(v) for v in (vs if isinstance(vs, list) else [vs])]
+            for k, vs in (statuses or {}).items()
+        }
+        or None,
+        source=str(path),
+    )

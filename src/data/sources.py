@@ -1,7 +1,7 @@
 """Where every raw input comes from: public address, place under ``data/raw/`` and pinned checksum.
 
 The layout under ``data/raw/`` mirrors the public mirror folder (``lendingclub/``, ``fred/state/``,
-``fred/national/``), so a local mirror can be copied file for file.
+``fred/national/``, ``taiwan/``), so a local mirror can be copied file for file.
 """
 
 from __future__ import annotations
@@ -14,6 +14,13 @@ LENDINGCLUB_URL = (
     f"{LENDINGCLUB_COMMIT}/data/{{name}}"
 )
 FRED_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
+
+# The Taiwan credit-card panel (UCI data set 350, CC BY 4.0) in the CSV form of a public copy.
+TAIWAN_COMMIT = "cb0ff4bb473f6e73b0f3349dfeec7abb58d5ce44"
+TAIWAN_URL = f"https://raw.githubusercontent.com/rakibRME/ML-Data-Sets/{TAIWAN_COMMIT}/{{name}}"
+TAIWAN_FILE = "UCI_Credit_Card.csv"
+# A published data set that never changes: pinned (taiwan/SHA256SUMS).
+TAIWAN_SHA256 = "5c69a6b4e167dac42c4b22665330404fe49928a198de44d2d061b800cb65f9b1"
 
 # LendingClub's 2007–2011 files never change: pin their SHA-256 (lendingclub/SHA256SUMS).
 LENDINGCLUB_SHA256 = {
@@ -56,19 +63,21 @@ class RawFile:
     sha256: str | None = None
 
 
-def raw_files(lendingclub_url: str = LENDINGCLUB_URL, fred_url: str = FRED_URL) -> list[RawFile]:
-    """List every raw input, LendingClub first.
+def raw_files(
+    lendingclub_url: str = LENDINGCLUB_URL, fred_url: str = FRED_URL, taiwan_url: str = TAIWAN_URL
+) -> list[RawFile]:
+    """List every raw input, LendingClub first, the Taiwan card panel last.
 
     Parameters
     ----------
-    lendingclub_url, fred_url : str
+    lendingclub_url, fred_url, taiwan_url : str
         URL templates (``{name}`` / ``{series}``); overridable to fetch from another server.
 
     Examples
     --------
     >>> files = raw_files()
-    >>> len(files), files[0].relpath
-    (65, 'lendingclub/LendingClubData_2007.rda')
+    >>> len(files), files[0].relpath, files[-1].relpath
+    (66, 'lendingclub/LendingClubData_2007.rda', 'taiwan/UCI_Credit_Card.csv')
     """
     files = [
         RawFile(f"lendingclub/{name}", lendingclub_url.format(name=name), sha)
@@ -82,4 +91,7 @@ def raw_files(lendingclub_url: str = LENDINGCLUB_URL, fred_url: str = FRED_URL) 
         RawFile(f"fred/national/{series}.csv", fred_url.format(series=series))
         for series in NATIONAL_SERIES
     ]
+    files.append(
+        RawFile(f"taiwan/{TAIWAN_FILE}", taiwan_url.format(name=TAIWAN_FILE), TAIWAN_SHA256)
+    )
     return files
