@@ -320,3 +320,15 @@ def settled(loans, context):
     """1 when the borrower entered a debt settlement with the platform's collectors."""
     flag = loans["debt_settlement_flag"]
     return flag.eq("Y").fillna(False).astype("int64").where(flag.notna())
+
+
+@feature(
+    "outcome",
+    "category",
+    ["settlement_status"],
+    label="Settlement status",
+    levels={"COMPLETE": "completed", "BROKEN": "broken", "ACTIVE": "still running"},
+)
+def settlement_status(loans, context):
+    """How a debt settlement stood when the data were extracted: COMPLETE, BROKEN or ACTIVE (missing without a settlement)."""
+    return loans["settlement_status"].astype("string")

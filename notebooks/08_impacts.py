@@ -1,0 +1,146 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · Impacts: what overdue costs the borrower and the lender
+#
+# For the borrower: late fees, and the credit score when LendingClub last pulled it, by how the
+# loan ended. For the lender and its investors: exposure at default, what collection recovered,
+# loss given default, and the annualised return each loan realised against the rate it was
+# charged. And the debt settlements the platform's collectors agreed. The definitions are in
+# DESIGN.md ("Impacts"); the loan file has totals, not a payment history, so each loan's cash
+# flows are rebuilt from them (see `overdue.features.impacts.realised_return`).
+
+# %% tags=["parameters"]
+data_dir: str = "data/processed"  # processed tables from `overdue build`
+sample_frac: float = 1.0  # share of loans analysed; the smoke config uses 0.05
+seed: int = 2024  # seed of the sample draw (and of any bootstrap)
+issue_start: str = "2007-01"  # first issue month analysed (YYYY-MM)
+issue_end: str = "2011-12"  # last issue month analysed (YYYY-MM)
+overdue_statuses: list = []  # open-loan statuses counted as overdue, e.g. ["Late (31-120 days)"]
+macro_lag: int = 1  # months of publication lag on monthly unemployment
+cluster: str = "addr_state"  # cluster for robust errors: addr_state or issue_month
+output_dir: str = "reports/interactive"  # run folder for figures, tables, numbers (the runner sets it)
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from overdue import RunOutput, load_study
+from overdue.models import model_sample
+from overdue.models.impacts import (
+    clopper_pearson,
+    fit_fractional_logit,
+    impacts_by,
+    mean_with_interval,
+)
+
+out = RunOutput(output_dir, "08_impacts")
+study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
+features = study.features
+out.stop_unless(features["exposure_at_default"].notna().any(),
+                "Impacts were not measured: this loan file has no principal received, recoveries or "
+                "collection fees, so there is no exposure or loss at default.")
+defaulted = features[features["defaulted"] == 1]
+out.record("defaults_with_exposure", int(defaulted["exposure_at_default"].notna().sum()))
+out.record("defaults_with_recoveries", int((defaulted["net_recovery"] > 0).sum()))
+
+# %% [markdown]
+# ## The borrower: the credit score after overdue
+# FICO when LendingClub last pulled it, minus FICO at origination, by how the loan ended.
+
+# %%
+ending = np.select([features["defaulted"] == 1, features["cured_overdue"] == 1],
+                   ["charged off", "fully paid after late fees"], "fully paid, never late")
+score_change = mean_with_interval(features["credit_score_change"], ending)
+out.save_table(score_change, "credit_score_change_by_outcome")
+out.record("credit_score_change_by_outcome", score_change["mean"].to_dict())
+ax = score_change["mean"].plot.barh(xerr=[score_change["mean"] - score_change["ci_lower"],
+                                          score_change["ci_upper"] - score_change["mean"]],
+                                    color="#4C72B0", figsize=(6, 2.5))
+ax.set_xlabel("change in FICO score, points (95% CI)")
+ax.set_ylabel("")
+out.save_figure(ax, "credit_score_change")
+score_change.round(2)
+
+# %% [markdown]
+# ## The lender: exposure, recovery and loss given default
+# Pooled LGD weighs defaults by exposure (money lost over money exposed); the loan average weighs
+# each default alike.
+
+# %%
+by_grade = impacts_by(features, "grade")
+out.save_table(by_grade, "impacts_by_grade")
+for factor in ["purpose_group", "term", "issue_year"]:
+    out.save_table(impacts_by(features, factor), f"impacts_by_{factor}")
+pooled = 1 - defaulted["net_recovery"].clip(lower=0).sum() / defaulted["exposure_at_default"].sum()
+out.record("pooled_lgd", pooled)
+out.record("mean_lgd", defaulted["loss_given_default"].mean())
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+defaulted["loss_given_default"].plot.hist(bins=40, ax=axes[0], color="#C44E52")
+axes[0].set_xlabel("loss given default (share of exposure lost)")
+axes[0].set_ylabel("defaulted loans")
+axes[0].set_title(f"LGD of {len(defaulted):,} defaults (pooled {pooled:.1%})")
+axes[1].plot(by_grade["mean_rate"] * 100, by_grade["mean_return"] * 100, "o-", color="#4C72B0")
+for grade, row in by_grade.iterrows():
+    axes[1].annotate(grade, (row["mean_rate"] * 100, row["mean_return"] * 100),
+                     textcoords="offset points", xytext=(4, 4))
+axes[1].axhline(0, color="#888", linewidth=0.8)
+axes[1].set_xlabel("mean interest rate charged, % a year")
+axes[1].set_ylabel("mean realised return, % a year")
+axes[1].set_title("Realised return against the rate, by grade")
+fig.tight_layout()
+out.save_figure(fig, "lgd_and_returns")
+by_grade.round(4)
+
+# %% [markdown]
+# ## What explains the recovery rate
+# A fractional logit (Papke–Wooldridge) of each default's recovery rate on the four families of
+# causes, with cluster-robust errors: odds ratios of the rate recovered.
+
+# %%
+recovery = model_sample(defaulted.reset_index(drop=True), columns=["recovery_rate"])
+recovery_fit = fit_fractional_logit(recovery.data, recovery.rhs, outcome="recovery_rate", cluster=cluster)
+out.save_table(recovery_fit.summary, "recovery_rate_model")
+recovery_fit
+
+# %% [markdown]
+# ## Debt settlements
+# Borrowers who settled with the platform's collectors, by how the settlement stood; exact
+# (Clopper–Pearson) intervals, as the counts are small.
+
+# %%
+settled = features.loc[features["settled"] == 1, "settlement_status"]
+table = settled.value_counts().rename("settlements").to_frame()
+table["share"] = table["settlements"] / len(settled)
+table["ci_lower"], table["ci_upper"] = clopper_pearson(table["settlements"], len(settled))
+out.save_table(table, "settlements_by_status")
+out.record("settlements", len(settled))
+out.record("settlements_by_status", table["settlements"].to_dict())
+table.round(3)
+
+# %% [markdown]
+# ## Headline
+
+# %%
+change = score_change["mean"]
+out.record("headline", [
+    f"Lenders lost {pooled:.0%} of the exposure at default (pooled LGD, {len(defaulted):,} charged-off loans); "
+    f"borrowers who were charged off saw their FICO fall {-change['charged off']:.0f} points, against "
+    f"{-change['fully paid, never late']:.0f} for those who repaid and were never late.",
+    f"Realised returns fall from {by_grade['mean_return'].iloc[0]:.1%} a year in grade {by_grade.index[0]} to "
+    f"{by_grade['mean_return'].iloc[-1]:.1%} in grade {by_grade.index[-1]}, though the rate charged rises "
+    f"from {by_grade['mean_rate'].iloc[0]:.1%} to {by_grade['mean_rate'].iloc[-1]:.1%}: pricing did not cover the riskiest grades' losses.",
+])
