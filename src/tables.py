@@ -23,21 +23,18 @@ Examples
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from overdue.features.registry import FAMILY_LABELS, describe
-from overdue.models.labels import label_terms, labelled_summary
+from overdue.models.labels import label_terms, labelled_summary, reading_order
 
 __all__ = ["ModelTable", "model_table", "nested_names", "STARS"]
 
 #: Significance marks: p-value thresholds, strictest last (two-sided Wald tests).
 STARS: tuple[tuple[float, str], ...] = ((0.05, "*"), (0.01, "**"), (0.001, "***"))
-#: Order of the row groups: the families of causes in the nested order, then the baseline.
-GROUP_ORDER = ("credit", "purpose", "macro", "underwriting", "panel", None)
 #: Readable names of the columns errors are clustered by (identity columns have no feature).
 CLUSTER_NAMES = {"addr_state": "state", "issue_month": "issue month", "id": "loan"}
 _FIT_GROUP = "Fit statistics"
@@ -265,19 +262,13 @@ def model_table(
     labels = label_terms(names, data)
     numbers = {name: labelled_summary(fit, data, drop) for name, fit in fits.items()}
 
-    # Rows: grouped by family in the nested order, terms in order of first appearance.
-    # Within a group, the order the specifications write their terms (patsy puts factors
-    # first), read from the fits' formulas in column order; then the order of the summaries.
-    written = " + ".join(str(fit.formula or "") for fit in fits.values())
-    rank = {family: k for k, family in enumerate(GROUP_ORDER)}
-
-    def position(term: str) -> int:
-        code = _first_code(term)
-        found = re.search(r"(?<![\w.])" + re.escape(code) + r"(?!\w)", written)
-        return found.start() if found else len(written)
-
-    shown = [name for name in names if name not in drop]
-    shown.sort(key=lambda t: (rank.get(labels[t].family, len(GROUP_ORDER) - 1), position(t)))
+    # Rows: grouped by family in the nested order, within a family as the specifications
+    # write their terms.
+    shown = reading_order(
+        [name for name in names if name not in drop],
+        [fit.formula for fit in fits.values()],
+        labels,
+    )
     prefix = "exp_" if exponentiate else ""
     records = []
     for term in shown:
@@ -323,23 +314,6 @@ def model_table(
         _notes(fits, exponentiate, interval, stars) + list(notes),
         table_id,
     )
-
-
-def _first_code(term: str) -> str:
-    """The factor code of a coefficient's first factor: ``C(x)[T.a]:y`` → ``C(x)``."""
-    depth, end = 0, len(term)
-    for i, char in enumerate(term):
-        if char in "([":
-            if char == "[" and depth == 0:
-                end = i
-                break
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == ":" and depth == 0:
-            end = i
-            break
-    return term[:end]
 
 
 def _footer(fits: Mapping[str, object], oot_auc: Mapping[str, float]) -> pd.DataFrame:

@@ -51,6 +51,7 @@ __all__ = [
     "labelled",
     "labelled_summary",
     "readable",
+    "reading_order",
     "has_formula_syntax",
 ]
 
@@ -499,6 +500,40 @@ def label_terms(names: Iterable[str], data=None) -> dict[str, TermLabel]:
     return out
 
 
+#: Order in which rows are read: the families of causes in the nested order, then the
+#: baseline (the loan-month panel's own columns), then anything else.
+FAMILY_ORDER = ("credit", "purpose", "macro", "underwriting", "panel", None)
+
+
+def reading_order(
+    names: Sequence[str],
+    formulas: Sequence[str | None] = (),
+    labels: Mapping[str, TermLabel] | None = None,
+) -> list[str]:
+    """Coefficients in the order a reader expects: by family of causes (credit, purpose,
+    macro, underwriting, then the baseline), and within a family as the formulas write their
+    terms (patsy puts factors first), the formulas read in turn.
+
+    Examples
+    --------
+    >>> reading_order(["C(term)[T.60]", "state_unemp", "fico", "dti"], ["fico + dti + C(term)"])
+    ['fico', 'dti', 'C(term)[T.60]', 'state_unemp']
+    """
+    names = list(names)
+    labels = labels or label_terms(names)
+    written = " + ".join(str(formula or "") for formula in formulas)
+    rank = {family: k for k, family in enumerate(FAMILY_ORDER)}
+
+    def position(term: str) -> int:
+        code = _code_and_level(_split_top_level(term)[0])[0]
+        found = re.search(r"(?<![\w.])" + re.escape(code) + r"(?!\w)", written)
+        return found.start() if found else len(written)
+
+    return sorted(
+        names, key=lambda t: (rank.get(labels[t].family, len(FAMILY_ORDER) - 1), position(t))
+    )
+
+
 def labelled(
     table: pd.DataFrame,
     scale_columns: Sequence[str] = (),
@@ -536,7 +571,8 @@ def labelled_summary(fit, data=None, drop: Sequence[str] = ()) -> pd.DataFrame:
 
     Parameters
     ----------
-    fit : FitResult
+    fit : FitResult or pandas.DataFrame
+        A fit, or a bare tidy summary (:func:`overdue.models.result.tidy_summary`).
     data : DataFrame, optional
         The data fitted (see :func:`label_terms`).
     drop : sequence of str
@@ -551,17 +587,17 @@ def labelled_summary(fit, data=None, drop: Sequence[str] = ()) -> pd.DataFrame:
     >>> row["label"], *(round(float(row[c]), 4) for c in ["estimate", "exp_estimate", "z"])
     ('FICO score, per 50 points', -0.5, 0.6065, -5.0)
     """
-    summary = fit.summary.drop(index=[t for t in drop if t in fit.summary.index])
+    summary = getattr(fit, "summary", fit)
+    summary = summary.drop(index=[t for t in drop if t in summary.index])
     table = labelled(summary, ["estimate", "se", "ci_lower", "ci_upper"], data)
     # Ratios of a separated fit overflow exp(); inf is the honest ratio there.
     with np.errstate(over="ignore"):
         for column in ["estimate", "ci_lower", "ci_upper"]:
             table[f"exp_{column}"] = np.exp(table[column].to_numpy(dtype=float))
-    table.attrs = {
-        "ratio_name": fit.ratio_name,
-        "alpha": fit.alpha,
-        "model": fit.model,
-    }
+    if hasattr(fit, "summary"):
+        table.attrs = {"ratio_name": fit.ratio_name, "alpha": fit.alpha, "model": fit.model}
+    else:  # a bare tidy summary: whatever it carried
+        table.attrs = dict(summary.attrs)
     return table
 
 
