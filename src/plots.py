@@ -125,6 +125,33 @@ def cif_curves(cif: pd.DataFrame, ax=None, title: str = "Cumulative incidence of
     return _step_curves(cif, "cif", _axes(ax), "cumulative incidence", title)
 
 
+#: Candidate ticks of a ratio axis, coarse to fine: the first set with three ticks in view is
+#: used, so the axis reads 0.5, 1, 2 rather than 10^0.
+_FOREST_TICK_SETS = (
+    (1, 2, 5),
+    (1, 1.5, 2, 3, 5, 7),
+    (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9),
+    (1, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2, 2.5, 3, 4, 5, 6, 7, 8, 9),
+)
+
+
+def _forest_ticks(low: float, high: float) -> list[float]:
+    """Plain ratio ticks between ``low`` and ``high`` (> 0), at least three where possible."""
+    ticks: list[float] = []
+    for subs in _FOREST_TICK_SETS:
+        ticks = sorted(
+            {
+                float(f"{s * 10.0**e:.6g}")
+                for e in range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1)
+                for s in subs
+            }
+        )
+        ticks = [t for t in ticks if low <= t <= high]
+        if len(ticks) >= 3:
+            return ticks
+    return ticks
+
+
 def forest(
     result_or_summary,
     ax=None,
@@ -132,32 +159,54 @@ def forest(
     title: str | None = None,
     drop: tuple[str, ...] = ("Intercept",),
     alpha: float | None = None,
+    data=None,
 ):
-    """Forest plot of odds or hazard ratios (or raw coefficients) with their intervals.
+    """Forest plot of odds or hazard ratios (or coefficients) with their intervals, one row a
+    term labelled in its reported unit (:func:`overdue.models.labels.labelled_summary`: "FICO
+    score, per 50 points", "Purpose: business (vs refinancing)"), never in formula syntax.
 
-    The axis says which ratio it is (``FitResult.ratio_name``: from the model's link, so a
-    logit-link hazard reads "odds ratio") and the interval level (from the fit's ``alpha``, or
-    ``alpha`` when a bare summary table is given).
+    Ratios read on a log scale with plain tick labels (0.5, 1, 2). The axis says which ratio it
+    is (``FitResult.ratio_name``: from the model's link, so a logit-link hazard reads "odds
+    ratio") and the interval level (the fit's ``alpha``, or ``alpha`` for a bare summary).
+
+    Parameters
+    ----------
+    result_or_summary : FitResult or pandas.DataFrame
+        A fit, its labelled summary, or a bare tidy summary.
+    data : DataFrame, optional
+        The data fitted, to name factors' reference levels (``Vintage: 2009 (vs 2007)``).
 
     Examples
     --------
     >>> from overdue.models.result import FitResult, tidy_summary
     >>> ax = forest(tidy_summary(["fico", "dti"], [-0.01, 0.02], [0.002, 0.005]))
     >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xlabel()
-    (['fico', 'dti'], 'ratio (95% CI)')
+    (['FICO score, per 50 points', 'Debt-to-income, per 10 points'], 'ratio (95% CI)')
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['0.5', '0.7', '1']
     >>> fit = FitResult("hazard_logit", tidy_summary(["x"], [0.1], [0.05], alpha=0.1), n=9,
     ...                 events=3, converged=True, link="logit", alpha=0.1)
     >>> forest(fit).get_xlabel()
     'odds ratio (90% CI)'
     """
-    summary = getattr(result_or_summary, "summary", result_or_summary)
+    from overdue.models.labels import labelled_summary, reading_order
+
+    summary = result_or_summary
+    if "label" not in getattr(summary, "columns", ()):
+        summary = labelled_summary(result_or_summary, data, drop)
     summary = summary.drop(index=[t for t in drop if t in summary.index])
+    # Grouped by family of causes, each as the specification writes its terms.
+    summary = summary.loc[
+        reading_order(summary.index, [getattr(result_or_summary, "formula", None)])
+    ]
     if alpha is None:
-        alpha = getattr(result_or_summary, "alpha", 0.05)
+        alpha = getattr(result_or_summary, "alpha", summary.attrs.get("alpha", 0.05))
     prefix = "exp_" if exponentiate else ""
-    estimate = summary[f"{prefix}estimate"]
-    lower, upper = summary[f"{prefix}ci_lower"], summary[f"{prefix}ci_upper"]
-    ax = _axes(ax, size=(6, 0.35 * len(summary) + 1.2))
+    estimate = summary[f"{prefix}estimate"].to_numpy(dtype=float)
+    lower = summary[f"{prefix}ci_lower"].to_numpy(dtype=float)
+    upper = summary[f"{prefix}ci_upper"].to_numpy(dtype=float)
+    longest = max((len(str(label)) for label in summary["label"]), default=10)
+    ax = _axes(ax, size=(4.5 + 0.055 * longest, 0.3 * len(summary) + 1.3))
     rows = np.arange(len(summary))[::-1]
     ax.errorbar(
         estimate,
@@ -167,14 +216,29 @@ def forest(
         color="#333",
         ecolor="#888",
         capsize=2,
+        markersize=4,
     )
     ax.axvline(1.0 if exponentiate else 0.0, color="#C44E52", linewidth=0.8, linestyle="--")
-    ax.set_yticks(rows, summary.index)
+    ax.set_yticks(rows, summary["label"].tolist())
+    ax.set_ylim(-0.7, len(summary) - 0.3)
     if exponentiate:
         ax.set_xscale("log")
-    quantity = getattr(result_or_summary, "ratio_name", "ratio") if exponentiate else "coefficient"
+        finite = np.concatenate([lower, upper, [1.0]])
+        finite = finite[np.isfinite(finite) & (finite > 0)]
+        low, high = finite.min() / 1.08, finite.max() * 1.08
+        ticks = _forest_ticks(low, high)
+        ax.xaxis.set_minor_locator(plt.matplotlib.ticker.NullLocator())
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_xlim(low, high)
+    ax.grid(axis="x", color="#ddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    quantity = (
+        getattr(result_or_summary, "ratio_name", summary.attrs.get("ratio_name", "ratio"))
+        if exponentiate
+        else "coefficient"
+    )
     ax.set_xlabel(f"{quantity} ({1 - alpha:.0%} CI)")
-    model = getattr(result_or_summary, "model", "")
+    model = getattr(result_or_summary, "model", summary.attrs.get("model", ""))
     ax.set_title(title or model.replace("_", " "))
     return ax
 
