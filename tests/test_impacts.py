@@ -132,3 +132,38 @@ def test_impact_features_on_the_real_loans(real_loans, real_macro):
     assert features["realised_annual_return"].between(-1, 1).all()
     returns = features.groupby("grade")["realised_annual_return"].mean()
     assert returns["A"] > returns["G"]  # pricing did not keep up with the riskiest grades
+
+
+def test_linear_fit_has_the_hc1_sandwich(fixture):
+    from overdue.models.impacts import fit_linear
+
+    fit = fit_linear(fixture, RHS, outcome="rate")
+    X = np.column_stack([np.ones(len(fixture)), fixture[["fico_z", "term_60", "unemp"]]])
+    y = fixture["rate"].to_numpy()
+    beta = np.linalg.solve(X.T @ X, X.T @ y)
+    residual = y - X @ beta
+    bread = np.linalg.inv(X.T @ X)
+    n, k = X.shape
+    hc1 = n / (n - k) * bread @ (X.T * residual**2) @ X @ bread
+    np.testing.assert_allclose(fit.params.to_numpy(), beta, rtol=1e-10)
+    np.testing.assert_allclose(fit.summary["se"].to_numpy(), np.sqrt(np.diag(hc1)), rtol=1e-10)
+    assert fit.ratio_name == "exp(coefficient)"
+
+
+def test_expected_and_realised_loss_by_hand():
+    from overdue.models.impacts import expected_and_realised_loss, rate_by_bins
+
+    features = pd.DataFrame({
+        "grade": ["A", "A", "A", "A"], "defaulted": [1, 0, 1, 0],
+        "funded_amnt": [1000.0, 1000.0, 2000.0, 3000.0],
+        "exposure_at_default": [800.0, np.nan, 1500.0, np.nan],
+        "net_recovery": [80.0, np.nan, 100.0, np.nan], "int_rate": [0.1] * 4})
+    train = pd.Series([True, True, False, False])
+    table = expected_and_realised_loss(features, [0.5, 0.1], train)
+    lgd, ead_share = 1 - 80 / 800, 800 / 1000
+    expected = 0.5 * lgd * ead_share * 2000 + 0.1 * lgd * ead_share * 3000
+    assert table.loc["A", "expected_loss"] == pytest.approx(expected)
+    assert table.loc["A", "realised_loss"] == pytest.approx(1400.0)
+    curve = rate_by_bins(pd.Series(np.arange(200.0)), pd.Series(np.arange(200) >= 150), bins=4)
+    assert curve["rate"].tolist() == [0.0, 0.0, 0.0, 1.0]
+    assert (curve["ci_lower"] <= curve["rate"]).all() and (curve["rate"] <= curve["ci_upper"]).all()

@@ -23,6 +23,9 @@ from overdue.models.checks import check_alpha
 
 __all__ = [
     "clopper_pearson",
+    "expected_and_realised_loss",
+    "fit_linear",
+    "rate_by_bins",
     "fit_fractional_logit",
     "impacts_by",
     "loss_given_default",
@@ -200,3 +203,128 @@ def mean_with_interval(values: pd.Series, groups: pd.Series, alpha: float = 0.05
     half = stats.t.ppf(1 - alpha / 2, table["n"] - 1) * table["sd"] / np.sqrt(table["n"])
     table["ci_lower"], table["ci_upper"] = table["mean"] - half, table["mean"] + half
     return table
+
+
+def fit_linear(
+    df: pd.DataFrame, rhs: str, *, outcome: str, cluster: str | None = None, alpha: float = 0.05
+):
+    """Least squares of a continuous outcome (e.g. the credit-score change) with robust (HC1)
+    or cluster-robust errors, as a :class:`~overdue.models.result.FitResult` with
+    ``link="identity"``: read its ``estimate`` column, not the exponentiated ones.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"x": rng.normal(size=500)}); d["y"] = 2 + 3 * d.x + rng.normal(size=500)
+    >>> fit = fit_linear(d, "x", outcome="y")
+    >>> bool(fit.summary.loc["x", "ci_lower"] < 3 < fit.summary.loc["x", "ci_upper"]), fit.cov_type
+    (True, 'robust')
+    """
+    import statsmodels.formula.api as smf
+
+    from overdue.models.checks import check_cluster, check_frame, numeric_column
+    from overdue.models.design import check_rhs
+    from overdue.models.result import FitResult, tidy_summary
+
+    check_frame(df)
+    check_alpha(alpha)
+    rhs = check_rhs(rhs, "fit_linear")
+    numeric_column(df, outcome, "outcome")
+    check_cluster(df, cluster)
+    options = (
+        {"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(df[cluster])[0]}}
+        if cluster
+        else {"cov_type": "HC1"}
+    )
+    result = smf.ols(f"{outcome} ~ {rhs}", df, missing="raise").fit(**options)
+    names = list(result.params.index)
+    return FitResult(
+        model="linear",
+        summary=tidy_summary(names, result.params, result.bse, alpha),
+        n=int(result.nobs),
+        events=None,
+        converged=True,
+        formula=rhs,
+        outcome=outcome,
+        loglik=float(result.llf),
+        cov=pd.DataFrame(np.asarray(result.cov_params()), index=names, columns=names),
+        cov_type="cluster" if cluster else "robust",
+        alpha=alpha,
+        cluster=cluster,
+        n_clusters=int(df[cluster].nunique()) if cluster else None,
+        link="identity",
+        extra={"r2": float(result.rsquared)},
+        _engine=result,
+    )
+
+
+def expected_and_realised_loss(
+    features: pd.DataFrame, pd_score, train: pd.Series, by: str = "grade"
+) -> pd.DataFrame:
+    """Expected loss PD × LGD × EAD against the loss realised, by group, on scored loans.
+
+    ``pd_score`` is each scored loan's probability of default (from a model fitted on the loans
+    where ``train`` is True, e.g. out of time); LGD and the exposure at default as a share of
+    the funded amount are the pooled values of the training loans' defaults in the same group,
+    so nothing of the scored loans' outcomes enters the expectation. Realised loss is the
+    exposure at default minus the net recovery (0 for loans that did not default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``loans, funded, expected_loss, realised_loss`` (dollars),
+        ``expected_loss_rate, realised_loss_rate`` (per dollar funded) and ``mean_rate``.
+    """
+    scored = features.loc[~train].assign(pd_score=np.asarray(pd_score, dtype=float))
+    history = features.loc[train & (features["defaulted"] == 1)]
+    groups = history.groupby(by, observed=True)
+    pooled_lgd = (
+        1 - groups["net_recovery"].sum().clip(lower=0) / groups["exposure_at_default"].sum()
+    )
+    ead_share = groups["exposure_at_default"].sum() / groups["funded_amnt"].sum()
+    scored = scored.assign(
+        expected=scored["pd_score"]
+        * scored[by].map(pooled_lgd)
+        * scored[by].map(ead_share)
+        * scored["funded_amnt"],
+        realised=(scored["exposure_at_default"] - scored["net_recovery"]).fillna(0.0),
+    )
+    table = scored.groupby(by, observed=True).agg(
+        loans=("funded_amnt", "size"),
+        funded=("funded_amnt", "sum"),
+        expected_loss=("expected", "sum"),
+        realised_loss=("realised", "sum"),
+        mean_rate=("int_rate", "mean"),
+    )
+    table["expected_loss_rate"] = table["expected_loss"] / table["funded"]
+    table["realised_loss_rate"] = table["realised_loss"] / table["funded"]
+    return table
+
+
+def rate_by_bins(
+    values: pd.Series, outcome: pd.Series, bins: int = 10, alpha: float = 0.05
+) -> pd.DataFrame:
+    """A dose–response curve: the outcome's rate by quantile bins of ``values`` with Wilson
+    intervals (e.g. default by instalment-to-income burden).
+
+    Examples
+    --------
+    >>> t = rate_by_bins(pd.Series(range(100)), pd.Series([0] * 50 + [1] * 50), bins=2)
+    >>> t["rate"].tolist()
+    [0.0, 1.0]
+    """
+    from overdue.models.descriptive import wilson_interval
+
+    frame = pd.DataFrame({"value": values, "outcome": outcome}).dropna()
+    frame["bin"] = pd.qcut(frame["value"], bins, duplicates="drop")
+    grouped = frame.groupby("bin", observed=True)
+    table = pd.DataFrame(
+        {
+            "value_mean": grouped["value"].mean(),
+            "n": grouped.size(),
+            "events": grouped["outcome"].sum(),
+        }
+    )
+    table["rate"] = table["events"] / table["n"]
+    table["ci_lower"], table["ci_upper"] = wilson_interval(table["events"], table["n"], alpha)
+    return table.reset_index(drop=True)

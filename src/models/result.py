@@ -46,6 +46,7 @@ SUMMARY_COLUMNS = [
 
 #: What ``exp(estimate)`` is, by model kind and link.
 _RATIO_NAMES = {
+    "identity": "exp(coefficient)",  # a linear model's effects are its coefficients
     "logit": "odds ratio",
     "cloglog": "hazard ratio",
     "cox": "hazard ratio",
