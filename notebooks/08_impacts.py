@@ -31,20 +31,25 @@ issue_start: str = "2007-01"  # first issue month analysed (YYYY-MM)
 issue_end: str = "2011-12"  # last issue month analysed (YYYY-MM)
 overdue_statuses: list = []  # open-loan statuses counted as overdue, e.g. ["Late (31-120 days)"]
 macro_lag: int = 1  # months of publication lag on monthly unemployment
+oot_cutoff: str = "2010-12"  # out-of-time split: fit on loans issued up to this month, score later ones
 cluster: str = "addr_state"  # cluster for robust errors: addr_state or issue_month
 output_dir: str = "reports/interactive"  # run folder for figures, tables, numbers (the runner sets it)
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from overdue import RunOutput, load_study
-from overdue.models import model_sample
+from overdue.models import fit_logit, model_sample, out_of_time_auc
 from overdue.models.impacts import (
     clopper_pearson,
+    expected_and_realised_loss,
     fit_fractional_logit,
+    fit_linear,
     impacts_by,
     mean_with_interval,
+    rate_by_bins,
 )
 
 out = RunOutput(output_dir, "08_impacts")
@@ -74,6 +79,31 @@ ax.set_xlabel("change in FICO score, points (95% CI)")
 ax.set_ylabel("")
 out.save_figure(ax, "credit_score_change")
 score_change.round(2)
+
+# %% [markdown]
+# Part of that gap is who the borrowers were and how long after issue the score was pulled:
+# adjusted for FICO at origination and the months to the last pull, the change still differs by
+# how the loan ended (points, against loans fully paid and never late; robust errors).
+
+# %%
+borrowers = features.assign(ending=ending).dropna(subset=["credit_score_change", "months_to_last_pull"])
+adjusted = fit_linear(borrowers, "C(ending, Treatment('fully paid, never late')) + fico + months_to_last_pull",
+                      outcome="credit_score_change", cluster=cluster)
+out.save_table(adjusted.summary[["estimate", "se", "ci_lower", "ci_upper", "p"]], "credit_score_change_adjusted")
+adjusted
+
+# %% [markdown]
+# ## Late fees
+# Who pays them, by a key variable of each family of causes: credit (grade), purpose, the
+# economy (state unemployment at issue) and underwriting (the credit policy).
+
+# %%
+late = pd.concat({factor: impacts_by(features, factor)[["loans", "late_fee_share", "mean_late_fee_paid"]]
+                  for factor in ["grade", "purpose_group", "state_unemp_band", "meets_policy"]},
+                 names=["factor", "level"])
+out.save_table(late, "late_fees_by_family")
+out.record("late_fee_share", float((features["late_fees"] > 0).mean()))
+late.round(3)
 
 # %% [markdown]
 # ## The lender: exposure, recovery and loss given default
@@ -117,6 +147,50 @@ out.save_table(recovery_fit.summary, "recovery_rate_model")
 recovery_fit
 
 # %% [markdown]
+# ## Does the rate premium cover the expected loss?
+# Expected loss PD × LGD × EAD of the loans issued after the cut-off, with PD from the
+# four-family logit fitted on the earlier loans and LGD and exposure from the earlier defaults of
+# the same grade, against the loss the later loans realised, per dollar funded.
+
+# %%
+loans = study.model_sample(cluster=cluster)
+scored = out_of_time_auc(loans.data, loans.rhs, cutoff=oot_cutoff, cluster=cluster)
+train = loans.data["issue_d"].dt.to_period("M") <= pd.Period(oot_cutoff, "M")
+loss = expected_and_realised_loss(loans.data, scored.p, train)
+out.save_table(loss, "expected_and_realised_loss")
+out.record("expected_loss_rate", loss["expected_loss_rate"].to_dict())
+out.record("realised_loss_rate", loss["realised_loss_rate"].to_dict())
+loss.round(4)
+
+# %% [markdown]
+# ## Repayment plans: 60 against 36 months, and the instalment burden
+# Among loans issued from May 2010, when 60-month loans appear: the odds of default and the
+# realised return of the longer term, adjusted for the credit family; and the default rate by
+# deciles of the instalment-to-income burden.
+
+# %%
+recent = features[features["issue_d"] >= "2010-05-01"].reset_index(drop=True)
+credit = model_sample(recent, ["credit"], columns=["realised_annual_return"])
+term_default = fit_logit(credit.data, f"C(term) + {credit.rhs}", cluster=cluster)
+term_return = fit_linear(credit.data, f"C(term) + {credit.rhs}", outcome="realised_annual_return", cluster=cluster)
+terms = pd.DataFrame({"odds ratio of default": term_default.summary.loc["C(term)[T.60]", ["exp_estimate", "exp_ci_lower", "exp_ci_upper"]].to_numpy(),
+                      "realised return difference": term_return.summary.loc["C(term)[T.60]", ["estimate", "ci_lower", "ci_upper"]].to_numpy()},
+                     index=["estimate", "95% lower", "95% upper"]).T
+out.save_table(terms, "term_60_vs_36")
+out.record("term_60_default_odds_ratio", terms.loc["odds ratio of default", "estimate"])
+out.record("term_60_return_difference", terms.loc["realised return difference", "estimate"])
+burden = rate_by_bins(features["installment_to_income"], features["defaulted"], bins=10)
+out.save_table(burden, "default_by_instalment_burden", index=False)
+ax = plt.figure(figsize=(6, 3.8)).gca()
+ax.plot(burden["value_mean"] * 100, burden["rate"] * 100, "o-", color="#C44E52")
+ax.fill_between(burden["value_mean"] * 100, burden["ci_lower"] * 100, burden["ci_upper"] * 100, alpha=0.2, color="#C44E52")
+ax.set_xlabel("instalment as a share of monthly income, %")
+ax.set_ylabel("default rate, % (95% Wilson band)")
+ax.set_title("Default by instalment burden (deciles)")
+out.save_figure(ax, "default_by_burden")
+terms.round(4)
+
+# %% [markdown]
 # ## Debt settlements
 # Borrowers who settled with the platform's collectors, by how the settlement stood; exact
 # (Clopper–Pearson) intervals, as the counts are small.
@@ -130,6 +204,14 @@ out.save_table(table, "settlements_by_status")
 out.record("settlements", len(settled))
 out.record("settlements_by_status", table["settlements"].to_dict())
 table.round(3)
+
+# %% [markdown]
+# ## What these data cannot answer
+# The loan file records totals at the end of each loan, not its payments month by month: when a
+# payment was missed, how long it stayed overdue and what collection did in between are not
+# observed (the Taiwan card panel shows that dynamics). 160 settlements are too few to say what
+# makes one complete, and nothing records the credit education or hardship plans the platform
+# may have offered.
 
 # %% [markdown]
 # ## Headline

@@ -332,3 +332,16 @@ def settled(loans, context):
 def settlement_status(loans, context):
     """How a debt settlement stood when the data were extracted: COMPLETE, BROKEN or ACTIVE (missing without a settlement)."""
     return loans["settlement_status"].astype("string")
+
+
+@feature(
+    "outcome",
+    "dollars",
+    ["funded_amnt"],
+    label="Amount funded",
+    per="per $1,000",
+    scale=1000.0,
+)
+def funded_amnt(loans, context):
+    """What the lender put at risk at origination: the amount funded (the exposure an expected loss is a share of)."""
+    return loans["funded_amnt"]
