@@ -7,7 +7,8 @@ each: :mod:`~overdue.models.specs` (the families of causes), :mod:`~overdue.mode
 :mod:`~overdue.models.logit`, :mod:`~overdue.models.assessment` and
 :mod:`~overdue.models.validation`, the survival models (:mod:`~overdue.models.survival_curves`,
 :mod:`~overdue.models.cox`, :mod:`~overdue.models.incidence`, :mod:`~overdue.models.fine_gray`),
-the discrete-time :mod:`~overdue.models.hazard` on the streamed GLM of
+effects that change with loan age (:mod:`~overdue.models.time_varying`), the discrete-time
+:mod:`~overdue.models.hazard` on the streamed GLM of
 :mod:`~overdue.models.irls`, :mod:`~overdue.models.attribution` and
 :mod:`~overdue.models.policy`.
 
@@ -31,7 +32,13 @@ from overdue.models.assessment import (
 )
 from overdue.models.attribution import attribute, drop_one_auc, drop_one_lr, shapley_pseudo_r2
 from overdue.models.cox import cox_zph, fit_cause_specific_cox, fit_cox
-from overdue.models.descriptive import default_rates, vintage_curves, wilson_interval
+from overdue.models.descriptive import (
+    composition,
+    default_rates,
+    raw_and_adjusted,
+    vintage_curves,
+    wilson_interval,
+)
 from overdue.models.fine_gray import fit_fine_gray
 from overdue.models.hazard import fit_discrete_hazard
 from overdue.models.incidence import cumulative_incidence, gray_test
@@ -46,7 +53,14 @@ from overdue.models.logit import (
 from overdue.models.policy import approval_tradeoff, pricing_by_grade
 from overdue.models.result import FitResult, TestResult
 from overdue.models.specs import FAMILIES, ModelSample, model_sample
-from overdue.models.survival_curves import kaplan_meier, logrank_test
+from overdue.models.survival_curves import kaplan_meier, logrank_test, numbers_at_risk
+from overdue.models.time_varying import (
+    age_effect_sentences,
+    beta_smooth,
+    drifting_terms,
+    fit_cox_by_age,
+    split_episodes,
+)
 from overdue.models.validation import OutOfTimeResult, out_of_time_auc
 
 __all__ = [
@@ -61,19 +75,24 @@ __all__ = [
     "ModelSample",
     "OutOfTimeResult",
     "TestResult",
+    "age_effect_sentences",
     "approval_tradeoff",
     "attribute",
     "auc_delong",
     "average_marginal_effects",
+    "beta_smooth",
     "calibration_table",
     "compare_auc_delong",
+    "composition",
     "cox_zph",
     "cumulative_incidence",
     "default_rates",
+    "drifting_terms",
     "drop_one_auc",
     "drop_one_lr",
     "fit_cause_specific_cox",
     "fit_cox",
+    "fit_cox_by_age",
     "fit_discrete_hazard",
     "fit_fine_gray",
     "fit_glm_irls",
@@ -84,9 +103,12 @@ __all__ = [
     "logrank_test",
     "lr_test",
     "model_sample",
+    "numbers_at_risk",
     "out_of_time_auc",
     "pricing_by_grade",
+    "raw_and_adjusted",
     "shapley_pseudo_r2",
+    "split_episodes",
     "vintage_curves",
     "wald_test",
     "wilson_interval",

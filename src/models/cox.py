@@ -58,7 +58,7 @@ from overdue.models.cox_engine import (
     robust_covariance,
     scaled_schoenfeld_residuals,
 )
-from overdue.models.design import rhs_design
+from overdue.models.design import RhsDesign, rhs_design
 from overdue.models.event_times import natural_times
 from overdue.models.result import FitResult, TestResult, chi2_test, tidy_summary
 
@@ -98,7 +98,8 @@ def fit_cox(
     rhs : str or list of str
         Either a right-hand side in patsy syntax, e.g. ``"fico + C(purpose_group) + dti"``
         (factors get treatment coding against their first level, as in R; no intercept), or
-        a list of numeric columns.
+        a list of numeric columns (or a :class:`~overdue.models.design.RhsDesign` already
+        built for the rows of ``df``).
     duration, event : str
         Time (months) and 0/1 event columns.
     entry : str, optional
@@ -310,7 +311,10 @@ def _fit(
     tol: float,
 ) -> FitResult:
     """The Cox fit both public functions share, from checked durations and 0/1 events."""
-    design = rhs_design(df, rhs, f"fit_{model}")
+    # a design built by the caller (fit_cox_by_age repeats one per episode) skips patsy
+    design = rhs if isinstance(rhs, RhsDesign) else rhs_design(df, rhs, f"fit_{model}")
+    if len(design.matrix) != len(df):
+        raise ValueError(f"the design has {len(design.matrix)} rows, the data {len(df)}")
     names = design.names
     # Indicator columns (values in {-1, 0, 1}) are left uncentred, as R does; checked on the
     # matrix the engine is given, whichever way it was built.

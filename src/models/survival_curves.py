@@ -4,7 +4,11 @@ Both follow R's ``survival`` package (Therneau), so that results can be checked 
 number for number:
 
 * :func:`kaplan_meier` — ``survfit(Surv(time, event) ~ by, conf.type = "log-log")``;
-* :func:`logrank_test` — ``survdiff`` (rho = 0), optionally stratified.
+* :func:`logrank_test` — ``survdiff`` (rho = 0), optionally stratified;
+
+and what an honest figure of any such curve needs: :func:`numbers_at_risk` (the table under
+the axis, as survminer's ``risk.table`` or lifelines' ``add_at_risk_counts``) and
+:func:`until_at_risk` (each curve cut where too few loans remain for it to mean much).
 
 Examples
 --------
@@ -32,7 +36,14 @@ from overdue.models.checks import (
 from overdue.models.event_times import natural_times
 from overdue.models.result import TestResult, chi2_test
 
-__all__ = ["kaplan_meier", "logrank_test"]
+__all__ = ["kaplan_meier", "logrank_test", "numbers_at_risk", "until_at_risk"]
+
+#: Months on book at which figures print the numbers at risk.
+AT_RISK_TIMES = (0, 12, 24, 36, 48, 60)
+
+#: Fewest loans at risk for a point of a curve to be drawn: below it one default moves the
+#: curve by 2 points or more and its interval spans most of the axis.
+MIN_AT_RISK = 50
 
 #: Columns of the table :func:`kaplan_meier` returns (cumulative incidence shares the counts').
 KM_COLUMNS = [
@@ -226,3 +237,59 @@ def logrank_test(
         }
     )
     return chi2_test("log-rank", statistic, dof, table=groups)
+
+
+def numbers_at_risk(curves: pd.DataFrame, times=AT_RISK_TIMES) -> pd.DataFrame:
+    """Loans still at risk at given times, per group, from a curve table.
+
+    The number at risk at ``t`` counts the loans whose time is ``>= t`` (not yet failed,
+    censored or ended by a competing event before ``t``), as R's ``summary(survfit, times)``:
+    the ``n_at_risk`` of the group's first row at or after ``t``, 0 past its last row.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        A table of :func:`kaplan_meier` or
+        :func:`overdue.models.incidence.cumulative_incidence` (``group, time, n_at_risk``,
+        one row per distinct time of each group).
+    times : sequence of float
+        Times at which to count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group (in the table's order), one integer column per time.
+
+    Examples
+    --------
+    >>> toy = pd.DataFrame({"time": [1, 2, 2, 3, 14], "defaulted": [1, 1, 0, 0, 1]})
+    >>> numbers_at_risk(kaplan_meier(toy), times=[0, 2, 12, 24]).values.tolist()
+    [[5, 4, 1, 0]]
+    """
+    rows = {}
+    for group, curve in curves.groupby("group", sort=False):
+        curve = curve.sort_values("time")
+        position = np.searchsorted(curve["time"].to_numpy(), np.asarray(times), side="left")
+        at_risk = np.r_[curve["n_at_risk"].to_numpy(), 0]
+        rows[group] = at_risk[position].astype(int)
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(times))
+    table.index.name = "group"
+    return table
+
+
+def until_at_risk(curves: pd.DataFrame, min_at_risk: int = MIN_AT_RISK) -> pd.DataFrame:
+    """The rows of a curve table while at least ``min_at_risk`` loans are at risk.
+
+    At-risk counts only fall with time, so this keeps each group's curve up to the last time
+    with ``min_at_risk`` or more loans at risk and drops its tail, where a handful of loans
+    would make it jump (to 0 when the last of them fails).
+
+    Examples
+    --------
+    >>> toy = pd.DataFrame({"time": [1, 2, 3, 4], "defaulted": [0, 1, 0, 1]})
+    >>> until_at_risk(kaplan_meier(toy), min_at_risk=2)["time"].tolist()
+    [1, 2, 3]
+    """
+    if min_at_risk < 0:
+        raise ValueError(f"min_at_risk must be >= 0, got {min_at_risk}")
+    return curves[curves["n_at_risk"] >= min_at_risk]

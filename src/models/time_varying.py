@@ -3,6 +3,7 @@
 When :func:`overdue.models.cox.cox_zph` rejects proportional hazards for a term, its hazard
 ratio drifts with months on book. This module shows how and fits it:
 
+* :func:`drifting_terms` — the terms the check rejects at a level, with their coefficients;
 * :func:`beta_smooth` — the term's time-varying coefficient beta(t), a natural-spline smooth of
   its scaled Schoenfeld residuals against g(t) with a band of two standard errors, as R's
   ``plot(cox.zph(fit))``;
@@ -38,7 +39,7 @@ from overdue.models.checks import (
     require_columns,
 )
 from overdue.models.cox import fit_cox
-from overdue.models.design import rhs_design
+from overdue.models.design import RhsDesign, rhs_design
 from overdue.models.result import FitResult, TestResult
 
 __all__ = [
@@ -46,12 +47,46 @@ __all__ = [
     "age_band_table",
     "age_effect_sentences",
     "beta_smooth",
+    "drifting_terms",
     "fit_cox_by_age",
     "split_episodes",
 ]
 
 #: Name of the loan-age band column :func:`split_episodes` adds.
 BAND = "age_band"
+
+
+def drifting_terms(zph: TestResult, fit: FitResult, alpha: float = 0.01) -> dict[str, list[str]]:
+    """The terms whose proportional-hazards test rejects at ``alpha``, with their coefficients.
+
+    Parameters
+    ----------
+    zph : TestResult
+        :func:`overdue.models.cox.cox_zph` of ``fit``, per term (``terms=True``).
+    fit : FitResult
+        The Cox fit tested (its ``term_columns`` name each term's coefficients).
+    alpha : float
+        Level below which a term's p-value counts as a rejection.
+
+    Returns
+    -------
+    dict of str to list of str
+        Term -> its coefficients, in the order of the test's table (``GLOBAL`` left out).
+
+    Examples
+    --------
+    >>> from overdue.models.result import FitResult, tidy_summary
+    >>> fit = FitResult("cox", tidy_summary(["a", "g[T.x]"], [0.1, 0.2], [0.1, 0.1]), n=9,
+    ...                 events=3, converged=True, term_columns={"a": ["a"], "g": ["g[T.x]"]})
+    >>> zph = TestResult("proportional-hazards", 9.0, 2, 0.01, table=pd.DataFrame(
+    ...     {"p": [0.5, 0.001, 0.01]}, index=["a", "g", "GLOBAL"]))
+    >>> drifting_terms(zph, fit, alpha=0.01)
+    {'g': ['g[T.x]']}
+    """
+    check_alpha(alpha)
+    table = zph.table.drop(index="GLOBAL", errors="ignore")
+    rejected = table.index[table["p"] < alpha]
+    return {term: list(fit.term_columns[term]) for term in rejected}
 
 
 def age_band_labels(cuts: Sequence[float]) -> list[str]:
@@ -255,7 +290,7 @@ def fit_cox_by_age(
     varying_columns = {term: design.term_columns[term] for term in varying}
     varied = {c for columns in varying_columns.values() for c in columns}
 
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, np.ndarray] = {}  # the episodes' covariates, built once here
     term_columns: dict[str, list[str]] = {}
     for term, coefficients in design.term_columns.items():
         if term in varying_columns:
@@ -273,9 +308,12 @@ def fit_cox_by_age(
                     columns[coefficient] = design.matrix[row, column_of[coefficient]]
             term_columns[term] = coefficients
     loan = "__loan__"
-    episodes = pd.DataFrame(columns)
-    covariates = list(episodes.columns)
-    episodes[duration] = stop
+    names = list(columns)
+    matrix = np.empty((len(row), len(names)))
+    for k, name in enumerate(names):
+        matrix[:, k] = columns[name]
+    episode_design = RhsDesign(matrix, names, term_columns, design.formula)
+    episodes = pd.DataFrame({duration: stop})
     episodes["__entry__"] = begin
     episodes[event] = np.where(last, df[event].to_numpy()[row], 0)
     for column in as_column_list(strata) + as_column_list(weights):
@@ -287,7 +325,7 @@ def fit_cox_by_age(
         episodes[cluster] = df[cluster].to_numpy()[row]
     fit = fit_cox(
         episodes,
-        covariates,
+        episode_design,
         duration=duration,
         event=event,
         entry="__entry__",
@@ -301,7 +339,7 @@ def fit_cox_by_age(
     )
     extra = dict(fit.extra)
     extra.update(
-        entry=None,
+        entry="tstart",
         cuts=cuts,
         bands=labels,
         varying={term: term_columns[f"{term}:{BAND}"] for term in varying},
@@ -362,8 +400,7 @@ def age_band_table(fit: FitResult) -> pd.DataFrame:
             statistic = float(difference @ linalg.pinv(variance) @ difference)
             df_equal = len(members) - 1
             p_equal = float(stats.chi2.sf(statistic, df_equal))
-            first, last = fit.summary.loc[members[0]], fit.summary.loc[members[-1]]
-            trend = age_trend(first, last, p_equal, alpha=fit.alpha)
+            trend = age_trend(fit.summary.loc[members], p_equal, alpha=fit.alpha)
             for band, name in zip(bands, members):
                 rows.append(
                     {
@@ -380,25 +417,48 @@ def age_band_table(fit: FitResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def age_trend(first: pd.Series, last: pd.Series, p_equal: float, alpha: float = 0.05) -> str:
-    """How an effect moves from the first loan-age band to the last.
+def age_trend(bands: pd.DataFrame, p_equal: float, alpha: float = 0.05) -> str:
+    """How an effect moves across the loan-age bands, in one word.
 
-    ``"steady"`` when the bands' equality is not rejected at ``alpha``; else ``"reverses"``
-    when both bands' intervals exclude 0 on opposite sides, ``"fades"`` when the log hazard
-    ratio is smaller in magnitude in the last band than the first, ``"grows"`` otherwise.
+    ``"steady"`` when the bands' equality is not rejected at ``alpha``. Otherwise, from the
+    first band to the last: ``"reverses"`` when both bands' intervals exclude 0 on opposite
+    sides, ``"fades"`` when the log hazard ratio is smaller in magnitude in the last band,
+    ``"grows"`` when larger — unless a middle band lies outside the range of the first and
+    last by more than its ``1 - alpha`` interval's half-width, which makes it ``"varies"``
+    (up and down again: an effect of calendar time rather than loan age, say).
+
+    Parameters
+    ----------
+    bands : pandas.DataFrame
+        The band rows of one coefficient, in band order: ``estimate, ci_lower, ci_upper``.
+    p_equal : float
+        p-value of the test that the bands' effects are equal.
+    alpha : float
+        Level of that test and of the intervals.
 
     Examples
     --------
-    >>> band = lambda b, lo, hi: pd.Series({"estimate": b, "ci_lower": lo, "ci_upper": hi})
-    >>> age_trend(band(0.5, 0.3, 0.7), band(0.1, -0.1, 0.3), p_equal=0.001)
+    >>> bands = pd.DataFrame({"estimate": [0.5, 0.3, 0.1], "ci_lower": [0.3, 0.1, -0.1],
+    ...                       "ci_upper": [0.7, 0.5, 0.3]})
+    >>> age_trend(bands, p_equal=0.001)
     'fades'
-    >>> age_trend(band(0.5, 0.3, 0.7), band(-0.4, -0.6, -0.2), p_equal=0.001)
+    >>> age_trend(bands.assign(estimate=[0.5, -0.4, 0.4], ci_lower=[0.3, -0.6, 0.2],
+    ...                        ci_upper=[0.7, -0.2, 0.6]), p_equal=0.001)
+    'varies'
+    >>> age_trend(bands.iloc[[0, 2]].assign(estimate=[0.5, -0.4], ci_lower=[0.3, -0.6],
+    ...                                     ci_upper=[0.7, -0.2]), p_equal=0.001)
     'reverses'
-    >>> age_trend(band(0.5, 0.3, 0.7), band(0.45, 0.3, 0.6), p_equal=0.6)
+    >>> age_trend(bands, p_equal=0.6)
     'steady'
     """
     if not p_equal < alpha:
         return "steady"
+    first, last = bands.iloc[0], bands.iloc[-1]
+    low, high = sorted([first["estimate"], last["estimate"]])
+    middle = bands.iloc[1:-1]
+    half_width = (middle["ci_upper"] - middle["ci_lower"]) / 2
+    if ((middle["estimate"] < low - half_width) | (middle["estimate"] > high + half_width)).any():
+        return "varies"
     opposite = (first["ci_lower"] > 0 and last["ci_upper"] < 0) or (
         first["ci_upper"] < 0 and last["ci_lower"] > 0
     )
@@ -411,6 +471,7 @@ _TREND_WORDS = {
     "fades": "fades with loan age",
     "grows": "grows with loan age",
     "reverses": "reverses with loan age",
+    "varies": "changes with loan age, not steadily",
 }
 
 
@@ -436,8 +497,10 @@ def age_effect_sentences(table: pd.DataFrame, labels: dict | None = None) -> lis
         if trend == "steady":
             steady.append(name)
             continue
+        # ratios per unit of a fine-grained covariate sit near 1: show them to 3 places
+        digits = 3 if (rows["exp_estimate"] - 1).abs().max() < 0.05 else 2
         ratios = ", ".join(
-            f"{ratio:.2f} in months {band}"
+            f"{ratio:.{digits}f} in months {band}"
             for band, ratio in zip(rows["band"], rows["exp_estimate"])
         )
         sentences.append(
@@ -465,7 +528,12 @@ def _natural_spline_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
 
 
 def beta_smooth(
-    zph: TestResult, coefficient: str, *, df: int = 4, n_points: int = 40
+    zph: TestResult,
+    coefficient: str,
+    *,
+    df: int = 4,
+    n_points: int = 40,
+    max_time: float | None = None,
 ) -> pd.DataFrame:
     """The time-varying coefficient beta(t) of one coefficient, smoothed, with its band.
 
@@ -486,6 +554,12 @@ def beta_smooth(
         Degrees of freedom of the spline (R's default 4).
     n_points : int
         Points at which the smooth is reported.
+    max_time : float, optional
+        Leave out the events after this time (R keeps them all). A Kaplan–Meier time scale
+        runs from 0 to 1 - S(t); where the last months hold a few loans, S falls to 0 there
+        and those few events take most of the axis, the spline extrapolating across it.
+        Stopping where the curves of the descriptive page stop (fewer than ``min_at_risk``
+        loans left) keeps the smooth to what the data can say.
 
     Returns
     -------
@@ -508,7 +582,9 @@ def beta_smooth(
     True
     """
     residuals = zph.detail["scaled_residuals"]
-    if coefficient not in residuals.columns or coefficient in ("time", "transformed_time"):
+    if max_time is not None:
+        residuals = residuals[residuals["time"] <= max_time]
+    if coefficient not in zph.detail["var"].index:
         raise ValueError(
             f"{coefficient!r} is not a coefficient of the fit; its coefficients are "
             f"{list(zph.detail['var'].index)}"
