@@ -4,6 +4,7 @@ Importing this package registers every feature (see :mod:`overdue.features.regis
 """
 
 from overdue.features import (  # noqa: F401  (importing registers each family)
+    accounts,
     credit,
     impacts,
     macro,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from overdue.features.outcomes import build_panel, outcome_params
-from overdue.features.registry import REGISTRY, FeatureContext
+from overdue.features.registry import FeatureContext, features_of
 from overdue.features.underwriting import fico_grade_cutoffs
 
 IDENTITY_COLUMNS = ["id", "issue_d", "addr_state"]
@@ -31,7 +31,8 @@ def make_context(
 
 
 def compute_features(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFrame:
-    """One row per loan: the identity columns and every registered feature.
+    """One row per loan: the identity columns and every feature registered for the loan table
+    (features of other tables, such as a delinquency panel's accounts, never run on loans).
 
     Examples
     --------
@@ -41,8 +42,8 @@ def compute_features(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFra
 
     columns = {name: loans[name] for name in IDENTITY_COLUMNS}
     try:
-        for name, spec in REGISTRY.items():
-            columns[name] = spec.compute(loans, context)
+        for spec in features_of("loans"):
+            columns[spec.name] = spec.compute(loans, context)
     finally:
         context.shared.pop(("outcomes", id(loans)), None)
     features = pd.DataFrame(columns).reset_index(drop=True)

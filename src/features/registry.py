@@ -17,9 +17,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-FAMILIES = ("outcome", "credit", "macro", "purpose", "underwriting", "identity")
+FAMILIES = ("outcome", "credit", "macro", "purpose", "underwriting", "identity", "control")
+#: The tables features are computed on: ``loans`` (the canonical loan table, one row per loan)
+#: and ``accounts`` (the account-months of a delinquency panel with their account's attributes,
+#: :mod:`overdue.features.accounts`). A feature runs on its own table only.
+TABLES = ("loans", "accounts")
 #: How each family is headed in tables ("panel": the loan-month panel's own columns).
 FAMILY_LABELS = {
+    "control": "Controls",
     "credit": "Credit risk",
     "purpose": "Loan purpose",
     "macro": "Economic environment",
@@ -153,6 +158,7 @@ class Feature(Variable):
 
     sources: tuple[str, ...]
     compute: Callable[[pd.DataFrame, FeatureContext], pd.Series]
+    table: str = "loans"
 
     @property
     def definition(self) -> str:
@@ -176,10 +182,13 @@ def feature(
     per: str | None = None,
     scale: float = 1.0,
     levels: Mapping[str, str] | str | None = None,
+    table: str = "loans",
 ):
     """Register ``fn(loans, context) -> Series`` as the feature named after the function.
 
-    ``label``, ``per``, ``scale`` and ``levels`` say how it reads (see :class:`Variable`).
+    ``label``, ``per``, ``scale`` and ``levels`` say how it reads (see :class:`Variable`);
+    ``table`` which table it is computed on (:data:`TABLES`: the loan table by default, or the
+    ``accounts`` of a delinquency panel), so a feature never runs on rows it was not written for.
 
     Examples
     --------
@@ -194,6 +203,8 @@ def feature(
     """
     if family not in FAMILIES:
         raise ValueError(f"unknown feature family {family!r}; one of {FAMILIES}")
+    if table not in TABLES:
+        raise ValueError(f"unknown feature table {table!r}; one of {TABLES}")
 
     def register(fn):
         if fn.__name__ in REGISTRY:
@@ -208,6 +219,7 @@ def feature(
             levels=levels,
             sources=tuple(sources),
             compute=fn,
+            table=table,
         )
         return fn
 
@@ -262,15 +274,33 @@ def describe(name: str) -> Variable | None:
     return REGISTRY.get(name) or PANEL_VARIABLES.get(name)
 
 
-def feature_dictionary() -> pd.DataFrame:
-    """The feature dictionary: for every feature its family, label, definition, unit, what its
-    effect is reported per and the scale that stands for, and its source columns.
+def features_of(table: str = "loans") -> list[Feature]:
+    """The registered features of one table (:data:`TABLES`), in registration order.
+
+    Examples
+    --------
+    >>> [f.name for f in features_of("accounts")][:2]
+    ['log_credit_line', 'utilisation']
+    """
+    import overdue.features  # noqa: F401  (importing the package registers every family)
+
+    if table not in TABLES:
+        raise ValueError(f"unknown feature table {table!r}; one of {TABLES}")
+    return [f for f in REGISTRY.values() if f.table == table]
+
+
+def feature_dictionary(table: str = "loans") -> pd.DataFrame:
+    """The feature dictionary of one table (the loans by default): for every feature its
+    family, label, definition, unit, what its effect is reported per and the scale that stands
+    for, and its source columns.
 
     Examples
     --------
     >>> import overdue.features  # registers the features
     >>> feature_dictionary().loc["fico", ["family", "label", "reported_per", "scale"]].to_dict()
     {'family': 'credit', 'label': 'FICO score', 'reported_per': 'per 50 points', 'scale': 50.0}
+    >>> feature_dictionary("accounts").loc["utilisation", "reported_per"]
+    'per 10 percentage points'
     """
     import overdue.features  # noqa: F401  (importing the package registers every family)
 
@@ -285,11 +315,11 @@ def feature_dictionary() -> pd.DataFrame:
             "scale": f.scale,
             "source_columns": ", ".join(f.sources),
         }
-        for f in REGISTRY.values()
+        for f in features_of(table)
     ]
     return pd.DataFrame(rows).set_index("name")
 
 
-def names_in(family: str) -> list[str]:
-    """Names of the registered features of one family, in registration order."""
-    return [f.name for f in REGISTRY.values() if f.family == family]
+def names_in(family: str, table: str = "loans") -> list[str]:
+    """Names of the registered features of one family (of one table), in registration order."""
+    return [f.name for f in REGISTRY.values() if f.family == family and f.table == table]
