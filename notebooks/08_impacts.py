@@ -93,17 +93,19 @@ out.save_table(adjusted.summary[["estimate", "se", "ci_lower", "ci_upper", "p"]]
 adjusted
 
 # %% [markdown]
-# ## Late fees
-# Who pays them, by a key variable of each family of causes: credit (grade), purpose, the
-# economy (state unemployment at issue) and underwriting (the credit policy).
+# ## Late fees and returns by family of causes
+# By a key variable of each family: credit (grade), purpose, the economy (state unemployment at
+# issue) and underwriting (the credit policy) — who pays late fees, how often loans default, and
+# what they returned against what they were charged.
 
 # %%
-late = pd.concat({factor: impacts_by(features, factor)[["loans", "late_fee_share", "mean_late_fee_paid"]]
-                  for factor in ["grade", "purpose_group", "state_unemp_band", "meets_policy"]},
-                 names=["factor", "level"])
-out.save_table(late, "late_fees_by_family")
+by_family = pd.concat({factor: impacts_by(features, factor)[["loans", "late_fee_share", "mean_late_fee_paid",
+                                                             "default_rate", "mean_rate", "mean_return"]]
+                       for factor in ["grade", "purpose_group", "state_unemp_band", "meets_policy"]},
+                      names=["factor", "level"])
+out.save_table(by_family, "late_fees_and_returns_by_family")
 out.record("late_fee_share", float((features["late_fees"] > 0).mean()))
-late.round(3)
+by_family.round(3)
 
 # %% [markdown]
 # ## The lender: exposure, recovery and loss given default
@@ -115,7 +117,16 @@ by_grade = impacts_by(features, "grade")
 out.save_table(by_grade, "impacts_by_grade")
 for factor in ["purpose_group", "term", "issue_year"]:
     out.save_table(impacts_by(features, factor), f"impacts_by_{factor}")
+charge_off_unemployment = pd.cut(features["state_unemp_at_charge_off"], [0, 6, 8, 10, 100],
+                                 labels=["under 6%", "6–8%", "8–10%", "10% and over"], right=False)
+lgd_by_unemployment = impacts_by(features.assign(unemployment_at_charge_off=charge_off_unemployment),
+                                 "unemployment_at_charge_off")[["defaults", "pooled_lgd", "mean_lgd"]]
+out.save_table(lgd_by_unemployment, "lgd_by_unemployment_at_charge_off")
+out.record("pooled_lgd_by_unemployment_at_charge_off", lgd_by_unemployment["pooled_lgd"].to_dict())
 pooled = 1 - defaulted["net_recovery"].clip(lower=0).sum() / defaulted["exposure_at_default"].sum()
+distribution = defaulted[["exposure_at_default", "net_recovery", "recovery_rate", "loss_given_default"]].describe(
+    percentiles=[0.1, 0.25, 0.5, 0.75, 0.9]).T
+out.save_table(distribution, "exposure_recovery_lgd_distribution")
 out.record("pooled_lgd", pooled)
 out.record("mean_lgd", defaulted["loss_given_default"].mean())
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -160,6 +171,8 @@ loss = expected_and_realised_loss(loans.data, scored.p, train)
 out.save_table(loss, "expected_and_realised_loss")
 out.record("expected_loss_rate", loss["expected_loss_rate"].to_dict())
 out.record("realised_loss_rate", loss["realised_loss_rate"].to_dict())
+by_vintage = expected_and_realised_loss(loans.data, scored.p, train, by="issue_quarter")
+out.save_table(by_vintage, "expected_and_realised_loss_by_vintage")
 loss.round(4)
 
 # %% [markdown]
@@ -196,12 +209,18 @@ terms.round(4)
 # (Clopper–Pearson) intervals, as the counts are small.
 
 # %%
-settled = features.loc[features["settled"] == 1, "settlement_status"]
-table = settled.value_counts().rename("settlements").to_frame()
+settled = features.loc[features["settled"] == 1]
+table = settled["settlement_status"].value_counts().rename("settlements").to_frame()
 table["share"] = table["settlements"] / len(settled)
 table["ci_lower"], table["ci_upper"] = clopper_pearson(table["settlements"], len(settled))
+table["mean_share_of_balance_settled"] = settled.groupby("settlement_status")["settlement_share"].mean()
+entered = defaulted.groupby("grade").agg(defaults=("defaulted", "size"), settled=("settled", "sum"))
+entered["ci_lower"], entered["ci_upper"] = clopper_pearson(entered["settled"], entered["defaults"])
+entered["settled_share"] = entered["settled"] / entered["defaults"]
+out.save_table(entered, "settlements_by_grade")
 out.save_table(table, "settlements_by_status")
 out.record("settlements", len(settled))
+out.record("settled_share_of_defaults", float(defaulted["settled"].mean()))
 out.record("settlements_by_status", table["settlements"].to_dict())
 table.round(3)
 

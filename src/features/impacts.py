@@ -345,3 +345,40 @@ def settlement_status(loans, context):
 def funded_amnt(loans, context):
     """What the lender put at risk at origination: the amount funded (the exposure an expected loss is a share of)."""
     return loans["funded_amnt"]
+
+
+@feature(
+    "outcome",
+    "percent",
+    ["addr_state", "issue_d", "last_pymnt_d", "loan_status", "fred/state/XXUR"],
+    label="State unemployment at charge-off",
+    per="per percentage point",
+)
+def state_unemp_at_charge_off(loans, context):
+    """For a defaulted loan, the state's unemployment rate in the month it was charged off (the first missed payment plus the charge-off lag), when recoveries were being collected; missing where the macro series do not reach that month."""
+    classified = _classify(loans, context)
+    lag = context.params.get("charge_off_lag", 4)
+    months_on_book = (classified["time"] + lag).where(classified["event_type"] == "default")
+    month = loans["issue_d"].dt.to_period("M") + months_on_book.fillna(0).astype("int64")
+    keys = pd.DataFrame(
+        {
+            "addr_state": loans["addr_state"].astype("string").to_numpy(),
+            "month": month.dt.to_timestamp().to_numpy(),
+        }
+    )
+    table = context.macro[["addr_state", "month", "state_unemp"]].astype({"addr_state": "string"})
+    values = keys.merge(table, on=["addr_state", "month"], how="left")["state_unemp"]
+    return pd.Series(values.to_numpy(), index=loans.index).where(months_on_book.notna())
+
+
+@feature(
+    "outcome",
+    "fraction",
+    ["settlement_percentage"],
+    label="Share of the balance settled",
+    per="per 10 percentage points",
+    scale=0.1,
+)
+def settlement_share(loans, context):
+    """For a debt settlement, the share of the outstanding balance the borrower agreed to pay (LendingClub's settlement percentage over 100)."""
+    return loans["settlement_percentage"] / 100

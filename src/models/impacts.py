@@ -259,14 +259,15 @@ def fit_linear(
 
 
 def expected_and_realised_loss(
-    features: pd.DataFrame, pd_score, train: pd.Series, by: str = "grade"
+    features: pd.DataFrame, pd_score, train: pd.Series, by: str = "grade", lgd_by: str = "grade"
 ) -> pd.DataFrame:
     """Expected loss PD × LGD × EAD against the loss realised, by group, on scored loans.
 
     ``pd_score`` is each scored loan's probability of default (from a model fitted on the loans
     where ``train`` is True, e.g. out of time); LGD and the exposure at default as a share of
-    the funded amount are the pooled values of the training loans' defaults in the same group,
-    so nothing of the scored loans' outcomes enters the expectation. Realised loss is the
+    the funded amount are the pooled values of the training loans' defaults in the same
+    ``lgd_by`` group (the grade), so nothing of the scored loans' outcomes enters the
+    expectation; the table is by ``by`` (the grade, or the vintage). Realised loss is the
     exposure at default minus the net recovery (0 for loans that did not default).
 
     Returns
@@ -277,15 +278,15 @@ def expected_and_realised_loss(
     """
     scored = features.loc[~train].assign(pd_score=np.asarray(pd_score, dtype=float))
     history = features.loc[train & (features["defaulted"] == 1)]
-    groups = history.groupby(by, observed=True)
+    groups = history.groupby(lgd_by, observed=True)
     pooled_lgd = (
         1 - groups["net_recovery"].sum().clip(lower=0) / groups["exposure_at_default"].sum()
     )
     ead_share = groups["exposure_at_default"].sum() / groups["funded_amnt"].sum()
     scored = scored.assign(
         expected=scored["pd_score"]
-        * scored[by].map(pooled_lgd)
-        * scored[by].map(ead_share)
+        * scored[lgd_by].map(pooled_lgd)
+        * scored[lgd_by].map(ead_share)
         * scored["funded_amnt"],
         realised=(scored["exposure_at_default"] - scored["net_recovery"]).fillna(0.0),
     )
