@@ -51,6 +51,7 @@ from overdue.models.impacts import (
     mean_with_interval,
     rate_by_bins,
 )
+from overdue.models.labels import labelled_summary
 
 out = RunOutput(output_dir, "08_impacts")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
@@ -89,7 +90,8 @@ score_change.round(2)
 borrowers = features.assign(ending=ending).dropna(subset=["credit_score_change", "months_to_last_pull"])
 adjusted = fit_linear(borrowers, "C(ending, Treatment('fully paid, never late')) + fico + months_to_last_pull",
                       outcome="credit_score_change", cluster=cluster)
-out.save_table(adjusted.summary[["estimate", "se", "ci_lower", "ci_upper", "p"]], "credit_score_change_adjusted")
+out.save_table(labelled_summary(adjusted, borrowers)[["label", "estimate", "se", "ci_lower", "ci_upper", "p"]],
+               "credit_score_change_adjusted")
 adjusted
 
 # %% [markdown]
@@ -154,7 +156,7 @@ by_grade.round(4)
 # %%
 recovery = model_sample(defaulted.reset_index(drop=True), columns=["recovery_rate"])
 recovery_fit = fit_fractional_logit(recovery.data, recovery.rhs, outcome="recovery_rate", cluster=cluster)
-out.save_table(recovery_fit.summary, "recovery_rate_model")
+out.save_table(labelled_summary(recovery_fit, recovery.data), "recovery_rate_model")
 recovery_fit
 
 # %% [markdown]
