@@ -48,7 +48,9 @@ from overdue.models import (
     fit_discrete_hazard,
     fit_fine_gray,
 )
+from overdue.models.labels import labelled_summary, readable_warnings
 from overdue.synthetic import compare_to_truth, read_truth
+from overdue.tables import model_table
 
 out = RunOutput(output_dir, "04_survival")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag, with_panel=True)
@@ -66,15 +68,17 @@ strata = [cox_strata] if cox_strata else []
 sample = study.model_sample(cluster=cluster, exclude=strata, columns=["time"])
 cox = fit_cox(sample.data, sample.rhs, duration="time", event="defaulted", ties="efron",
               strata=strata or None, cluster=cluster)
-out.save_table(cox.summary, "cox")
+cox_table = labelled_summary(cox, sample.data)  # per the unit in each label: FICO per 50 points …
+out.save_table(cox_table, "cox")
+out.save_figure(plots.forest(cox_table, title="Cox: hazard ratios of default"), "forest_cox")
 business = "C(purpose_group, Treatment('refinancing'))[T.business]"
+ratio = ["exp_estimate", "exp_ci_lower", "exp_ci_upper"]
 out.record("cox_n", cox.n)
 out.record("cox_events", cox.events)
 out.record("cox_converged", cox.converged)
-out.record("cox_warnings", cox.warnings)
-out.record("cox_hr_business", cox.summary.loc[business, ["exp_estimate", "exp_ci_lower", "exp_ci_upper"]].to_dict())
-out.save_figure(plots.forest(cox, title="Cox: hazard ratios of default"), "forest_cox")
-cox
+out.record("cox_warnings", readable_warnings(cox, sample.data))
+out.record("cox_hr_business", cox_table.loc[business, ratio].to_dict())
+out.record("cox_hr_fico", cox_table.loc["fico", ratio].to_dict())  # per 50 points
 
 # %% [markdown]
 # ### Proportional-hazards check
@@ -95,18 +99,21 @@ competing = study.model_sample(["credit", "purpose"], exclude=strata, columns=["
 cs_default = fit_cause_specific_cox(competing.data, competing.rhs, cause=1, strata=strata or None)
 cs_prepaid = fit_cause_specific_cox(competing.data, competing.rhs, cause=2, strata=strata or None)
 fine_gray = fit_fine_gray(competing.data, competing.rhs, duration="time", event="event", cause=1)
-for name, fit in {"cause_specific_default": cs_default, "cause_specific_prepaid": cs_prepaid,
-                  "fine_gray_default": fine_gray}.items():
-    out.save_table(fit.summary, name)
-    out.record(f"{name}_warnings", fit.warnings)
-out.record("fine_gray_hr_business", fine_gray.summary.loc[business, ["exp_estimate", "exp_ci_lower", "exp_ci_upper"]].to_dict())
-fig, axes = plt.subplots(1, 3, figsize=(18, 0.35 * len(fine_gray.summary) + 2), sharey=True)
-plots.forest(cs_default, ax=axes[0], title="cause-specific: default")
-plots.forest(cs_prepaid, ax=axes[1], title="cause-specific: prepayment")
-plots.forest(fine_gray, ax=axes[2], title="Fine–Gray: subdistribution hazard of default")
+competing_tables = {name: labelled_summary(fit, competing.data) for name, fit in
+                    {"cause_specific_default": cs_default, "cause_specific_prepaid": cs_prepaid,
+                     "fine_gray_default": fine_gray}.items()}
+fig, axes = plt.subplots(1, 3, figsize=(20, 0.3 * len(fine_gray.summary) + 1.5), sharey=True)
+plots.forest(competing_tables["cause_specific_default"], ax=axes[0], title="cause-specific: default")
+plots.forest(competing_tables["cause_specific_prepaid"], ax=axes[1], title="cause-specific: prepayment")
+plots.forest(competing_tables["fine_gray_default"], ax=axes[2], title="Fine–Gray: subdistribution hazard of default")
 fig.tight_layout()
 out.save_figure(fig, "competing_risks")
-fine_gray
+for name, table in competing_tables.items():
+    out.save_table(table, name)
+out.record("cause_specific_default_warnings", readable_warnings(cs_default, competing.data))
+out.record("cause_specific_prepaid_warnings", readable_warnings(cs_prepaid, competing.data))
+out.record("fine_gray_default_warnings", readable_warnings(fine_gray, competing.data))
+out.record("fine_gray_hr_business", competing_tables["fine_gray_default"].loc[business, ratio].to_dict())
 
 # %% [markdown]
 # ## Discrete-time hazard with time-varying unemployment
@@ -116,11 +123,24 @@ fine_gray
 # %%
 months = study.model_sample(panel=True, columns=["event_default"])
 hazard = fit_discrete_hazard(months.data, months.rhs, link=hazard_link, baseline_form="bands", band_months=12, cluster="id")
-out.save_table(hazard.summary, "discrete_hazard")
+hazard_table = labelled_summary(hazard, months.data)
+out.save_table(hazard_table, "discrete_hazard")
 out.record("hazard_loan_months", hazard.n)
-out.record("hazard_unemployment", hazard.summary.loc["state_unemp_tv", ["estimate", "se", "ci_lower", "ci_upper", "exp_estimate"]].to_dict())
-out.record("hazard_warnings", hazard.warnings)
-hazard
+out.record("hazard_unemployment", hazard_table.loc["state_unemp_tv", ["estimate", "se", "ci_lower", "ci_upper", "exp_estimate"]].to_dict())
+out.record("hazard_warnings", readable_warnings(hazard, months.data))
+
+# %% [markdown]
+# ## The survival models side by side
+# Hazard ratios with their 95% intervals: the Cox model of all four families, and for default
+# with prepayment as a competing event the cause-specific Cox and Fine–Gray models (credit and
+# purpose), and the discrete-time hazard with the state's unemployment month by month. Exported
+# beside this page as LaTeX and CSV (`tables/04_survival_survival_models.tex`, `.csv`).
+
+# %%
+survival_models = model_table({"Cox": cox, "Cause-specific Cox": cs_default, "Fine–Gray": fine_gray,
+                               "Discrete-time hazard": hazard}, data=sample.data, table_id="survival-models")
+out.save_model_table(survival_models, "survival_models")
+survival_models
 
 # %% [markdown]
 # ## Known truth (synthetic loans only)
@@ -141,11 +161,14 @@ if (resolve(data_dir) / "truth.json").is_file():
 # ## Headline
 
 # %%
-hr = cox.summary.loc[business]
-unemployment = hazard.summary.loc["state_unemp_tv"]
+hr = cox_table.loc[business]
+fico_hr = cox_table.loc["fico"]
+unemployment = hazard_table.loc["state_unemp_tv"]
 out.record("headline", [
     f"Small-business loans default at {hr['exp_estimate']:.2f}× the hazard of refinancing loans "
     f"(Cox, 95% CI {hr['exp_ci_lower']:.2f}–{hr['exp_ci_upper']:.2f}), other factors equal.",
+    f"The default hazard multiplies by {fico_hr['exp_estimate']:.2f} {fico_hr['per']} of FICO score "
+    f"(Cox, 95% CI {fico_hr['exp_ci_lower']:.2f}–{fico_hr['exp_ci_upper']:.2f}).",
     f"Each point of state unemployment during the loan's life multiplies the monthly default hazard by "
     f"{unemployment['exp_estimate']:.3f} (95% CI {unemployment['exp_ci_lower']:.3f}–{unemployment['exp_ci_upper']:.3f}).",
 ])
