@@ -135,10 +135,14 @@ class RunOutput:
             "csv": self.path("tables", f"{self.notebook}_{name}.csv"),
             "tex": self.path("tables", f"{self.notebook}_{name}.tex"),
         }
-        with atomic_path(paths["csv"]) as tmp:
-            table.frame().to_csv(tmp, index=False, lineterminator="\n")
-        with atomic_path(paths["tex"]) as tmp:
-            tmp.write_text(table.to_latex(), encoding="utf-8")
+        # Both rendered before either is written: a table that cannot render leaves neither.
+        texts = {
+            "csv": table.frame().to_csv(index=False, lineterminator="\n"),
+            "tex": table.to_latex(),
+        }
+        for kind, target in paths.items():
+            with atomic_path(target) as tmp:
+                tmp.write_text(texts[kind], encoding="utf-8")
         return paths
 
 

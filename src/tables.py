@@ -31,7 +31,14 @@ import pandas as pd
 from overdue.features.registry import FAMILY_LABELS, describe
 from overdue.models.labels import label_terms, labelled_summary, reading_order
 
-__all__ = ["ModelTable", "model_table", "nested_names", "STARS"]
+__all__ = [
+    "ModelTable",
+    "model_table",
+    "nested_names",
+    "specification_frame",
+    "specification_table",
+    "STARS",
+]
 
 #: Significance marks: p-value thresholds, strictest last (two-sided Wald tests).
 STARS: tuple[tuple[float, str], ...] = ((0.05, "*"), (0.01, "**"), (0.001, "***"))
@@ -179,7 +186,9 @@ class ModelTable:
             ):
                 quantity = self.quantities[self.columns[start]]
                 table = table.tab_spanner(
-                    label=quantity[0].upper() + quantity[1:], columns=keys[start:k]
+                    label=quantity[0].upper() + quantity[1:],
+                    columns=keys[start:k],
+                    id=f"spanner-{start}",  # a quantity may head two runs of columns
                 )
                 start = k
         table = table.cols_align("left", columns=["label"]).cols_align("center", columns=keys)
@@ -395,3 +404,44 @@ def _notes(fits, exponentiate: bool, interval: str, stars) -> list[str]:
         ]
         notes.append(f"Stratified by {stratum}: {', '.join(stratified)}.")
     return notes
+
+
+def specification_frame(families: Mapping[str, Sequence[str]], data=None) -> pd.DataFrame:
+    """What each family of causes puts in the models, in words: one row a family, its terms
+    by their labels (a number with the unit its effect is reported per).
+
+    Examples
+    --------
+    >>> specification_frame({"credit": ["fico", "I(emp_years.fillna(0))"],
+    ...                      "purpose": ["C(term)"]})["terms"].tolist()
+    ['FICO score, per 50 points; Employment length, per year', 'Term']
+    """
+    rows = {}
+    for family, terms in families.items():
+        labels = label_terms(list(terms), data)
+        heading = FAMILY_LABELS.get(family, family.replace("_", " ").capitalize())
+        rows[heading] = "; ".join(labels[term].label for term in terms)
+    table = pd.DataFrame({"terms": pd.Series(rows, dtype=object)})
+    table.index.name = "family"
+    return table
+
+
+def specification_table(families: Mapping[str, Sequence[str]], data=None, table_id="specs"):
+    """:func:`specification_frame` as a great-tables ``GT`` (a notebook shows it whole, where
+    pandas would cut the long lines).
+
+    Examples
+    --------
+    >>> "Employment length, per year" in specification_table(
+    ...     {"credit": ["I(emp_years.fillna(0))"]}).as_raw_html()
+    True
+    """
+    from great_tables import GT
+
+    frame = specification_frame(families, data).reset_index()
+    return (
+        GT(frame, id=table_id)
+        .cols_label(family="Family", terms="Terms (effects reported per)")
+        .cols_align("left")
+        .tab_options(table_font_size="inherit", data_row_padding="3px")
+    )

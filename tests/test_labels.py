@@ -176,7 +176,12 @@ def test_rescaling_is_exact_and_equals_a_refit_on_the_rescaled_columns():
         assert table.loc[name, "exp_ci_upper"] == np.exp(table.loc[name, "ci_upper"])
         assert table.loc[name, "z"] == fit.summary.loc[name, "z"]
         assert table.loc[name, "p"] == fit.summary.loc[name, "p"]
-    assert table.attrs == {"ratio_name": "odds ratio", "alpha": 0.05, "model": "logit"}
+    assert table.attrs == {
+        "ratio_name": "odds ratio",
+        "alpha": 0.05,
+        "model": "logit",
+        "formula": terms,
+    }
     # The same model on the columns in the reported units: fico / 50, log2 income, utilisation
     # in tens of percentage points, DTI in tens of points.
     rescaled = frame.assign(

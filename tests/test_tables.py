@@ -152,6 +152,18 @@ def test_save_model_table_writes_csv_and_tex_byte_for_byte(fits, loans, tmp_path
     assert csv["label"].iloc[-1] == "Concordance (Harrell's C)"
 
 
+def test_a_quantity_may_head_two_runs_of_columns(fits, loans):
+    from overdue.models.result import FitResult
+
+    fine_gray = FitResult(
+        "fine_gray", fits["Cox"].summary, n=9, events=3, converged=True, alpha=0.05
+    )
+    table = model_table({"Cox": fits["Cox"], "Fine–Gray": fine_gray, "Cox again": fits["Cox"]})
+    latex = table.to_latex()
+    assert latex.count("Hazard ratio") == 2 and "Subdistribution hazard ratio" in latex
+    assert "Fine–Gray" in table.to_html()
+
+
 def test_nested_names():
     assert nested_names(["credit", "credit+purpose", "other"]) == {
         "credit": "Credit",

@@ -52,6 +52,8 @@ __all__ = [
     "labelled_summary",
     "readable",
     "reading_order",
+    "relabel",
+    "readable_warnings",
     "has_formula_syntax",
 ]
 
@@ -363,6 +365,8 @@ def _piece_label(code: str, level: str | None, siblings: Sequence, data) -> Term
         column = _column_of(inner)
         if level is None and column is not None:
             variable = _variable(column)
+            if isinstance(node, ast.Call):  # a factor as a whole (a formula term, not a level)
+                return TermLabel("", variable.label, 1.0, None)
             return TermLabel("", variable.effect_label, variable.scale, variable.per)
         if treatment is not None and column is not None:
             variable = _variable(column)
@@ -595,7 +599,12 @@ def labelled_summary(fit, data=None, drop: Sequence[str] = ()) -> pd.DataFrame:
         for column in ["estimate", "ci_lower", "ci_upper"]:
             table[f"exp_{column}"] = np.exp(table[column].to_numpy(dtype=float))
     if hasattr(fit, "summary"):
-        table.attrs = {"ratio_name": fit.ratio_name, "alpha": fit.alpha, "model": fit.model}
+        table.attrs = {
+            "ratio_name": fit.ratio_name,
+            "alpha": fit.alpha,
+            "model": fit.model,
+            "formula": fit.formula,
+        }
     else:  # a bare tidy summary: whatever it carried
         table.attrs = dict(summary.attrs)
     return table
@@ -614,3 +623,36 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     shown = shown.set_index("label")
     shown.index.name = None
     return shown
+
+
+def relabel(text: str, names: Iterable[str], data=None) -> str:
+    """``text`` with every coefficient or formula term of ``names`` it mentions replaced by its
+    label (longest names first), for messages a reader sees.
+
+    Examples
+    --------
+    >>> relabel("near-collinear terms: C(issue_year) (12), fico (9)", ["fico", "C(issue_year)"])
+    'near-collinear terms: Vintage (12), FICO score, per 50 points (9)'
+    """
+    names = sorted(set(names), key=len, reverse=True)
+    labels = label_terms(names, data)
+    # Placeholders first, so a label is never searched for another name.
+    marked = str(text)
+    for k, name in enumerate(names):
+        marked = re.sub(r"(?<![\w.])" + re.escape(name) + r"(?![\w(\[])", f"\x00{k}\x00", marked)
+    return re.sub("\x00(\\d+)\x00", lambda m: labels[names[int(m.group(1))]].label, marked)
+
+
+def readable_warnings(fit, data=None) -> tuple[str, ...]:
+    """A fit's warnings with its terms and coefficients named by their labels.
+
+    Examples
+    --------
+    >>> from overdue.models.result import FitResult, tidy_summary
+    >>> fit = FitResult("logit", tidy_summary(["dti"], [0.1], [0.1]), n=9, events=3,
+    ...                 converged=True, warnings=["quasi-complete separation: dti"])
+    >>> readable_warnings(fit)
+    ('quasi-complete separation: Debt-to-income, per 10 points',)
+    """
+    names = list(fit.summary.index) + list(getattr(fit, "term_columns", {}) or {})
+    return tuple(relabel(warning, names, data) for warning in fit.warnings)
