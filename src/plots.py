@@ -358,7 +358,10 @@ def forest(
     summary = summary.drop(index=[t for t in drop if t in summary.index])
     # Grouped by family of causes, each as the specification writes its terms.
     summary = summary.loc[
-        reading_order(summary.index, [getattr(result_or_summary, "formula", None)])
+        reading_order(
+            summary.index,
+            [getattr(result_or_summary, "formula", summary.attrs.get("formula"))],
+        )
     ]
     if alpha is None:
         alpha = getattr(result_or_summary, "alpha", summary.attrs.get("alpha", 0.05))
