@@ -373,8 +373,12 @@ def _notes(fits, exponentiate: bool, interval: str, stars) -> list[str]:
         else "standard errors in parentheses"
     )
     what = "Ratios (exp of the coefficient)" if exponentiate else "Coefficients"
-    marks = ", ".join(f"{mark} p < {threshold:g}" for threshold, mark in stars)
-    notes = [f"{what} per the unit in each row's label; {second}. {marks} (Wald tests)."]
+    # In words rather than "p < 0.05": LaTeX's default font has no "<" in text.
+    marks = ", ".join(
+        f"{mark} {'significant at ' if k == 0 else ''}{threshold:.1%}".replace(".0%", "%")
+        for k, (threshold, mark) in enumerate(stars)
+    )
+    notes = [f"{what} per the unit in each row's label; {second}. {marks} (two-sided Wald tests)."]
     panel = [name for name, fit in fits.items() if str(fit.model).startswith("hazard")]
     if panel:
         notes.append(

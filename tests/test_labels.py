@@ -230,3 +230,18 @@ def test_labelled_tables_keep_the_formula_in_its_own_column():
     assert table.index.name == "term_formula"
     assert list(table.columns[:3]) == ["label", "per", "scale"]
     assert table.loc["fico", "ame"] == pytest.approx(0.05)
+
+
+def test_formula_terms_and_the_global_test_row_read_too():
+    read = {
+        name: label.label
+        for name, label in label_terms(
+            ["C(issue_year)", "C(purpose_group, Treatment('refinancing'))", "GLOBAL", "fico"]
+        ).items()
+    }
+    assert read == {
+        "C(issue_year)": "Vintage",
+        "C(purpose_group, Treatment('refinancing'))": "Purpose",
+        "GLOBAL": "All terms (global test)",
+        "fico": "FICO score, per 50 points",
+    }

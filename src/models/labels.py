@@ -486,6 +486,9 @@ def label_terms(names: Iterable[str], data=None) -> dict[str, TermLabel]:
         if name == "Intercept":
             out[name] = TermLabel(name, "Constant", 1.0, None)
             continue
+        if name == "GLOBAL":  # the all-terms row of a proportional-hazards check (cox_zph)
+            out[name] = TermLabel(name, "All terms (global test)", 1.0, None)
+            continue
         parts = []
         for code, level in split[name]:
             if code == _BASELINE and level is not None:
