@@ -41,6 +41,7 @@ from IPython.display import display
 from overdue import RunOutput, load_study, plots
 from overdue.models import average_marginal_effects, calibration_table, fit_nested, out_of_time_auc
 from overdue.models.labels import labelled, labelled_summary, readable, readable_warnings
+from overdue.study import CLUSTERS
 from overdue.tables import model_table, nested_names, specification_table
 
 out = RunOutput(output_dir, "03_logit")
@@ -75,7 +76,7 @@ full_table = labelled_summary(full, loans)
 out.save_table(full_table, "full_model_odds_ratios")
 out.record("full_model_converged", full.converged)
 out.record("full_model_warnings", readable_warnings(full, loans))
-ax = plots.forest(full_table, title=f"Full model: odds ratios (errors clustered by {cluster})")
+ax = plots.forest(full_table, title=f"Full model: odds ratios (errors clustered by {CLUSTERS[cluster]})")
 out.save_figure(ax, "forest_full")
 business = "C(purpose_group, Treatment('refinancing'))[T.business]"
 for key, term in {"logit_or_fico": "fico", "logit_or_business": business}.items():
