@@ -882,3 +882,272 @@ def compare_to_truth(fit, truth: dict, cause: str = "default") -> pd.DataFrame:
         table["truth"] <= table["ci_upper"]
     )
     return table[["truth", "estimate", "ci_lower", "ci_upper", "covered"]]
+
+
+# ==============================================================================================
+# Synthetic delinquency panels: a Markov chain over buckets with covariate-dependent moves
+#
+# Each account lives ``months`` calendar months in the buckets of the delinquency panel
+# (:mod:`overdue.data.delinquency`). From a transient bucket it makes one of the moves open
+# there (:data:`PANEL_MOVES`: stay, cure, improve, roll; closure from current), drawn from a
+# multinomial logit whose coefficients are the truth; default and closure are absorbing, and the
+# account's rows continue in them. The covariates are the account features of
+# :mod:`overdue.features.accounts` as they are computed from the stored columns: utilisation
+# (balance / credit line, that month), the log of the credit line and the holder's age, so
+# ``fit_transition_logit(pairs, PANEL_RHS, origin=...)`` on the account features estimates
+# exactly the coefficients the truth states, under the names it prints ("roll: utilisation").
+
+#: The moves open in each transient bucket and where each leads; ``stay`` is the reference.
+PANEL_MOVES: dict[str, dict[str, str]] = {
+    "current": {"stay": "current", "roll": "1", "closed": "closed"},
+    "1": {"stay": "1", "cure": "current", "roll": "2"},
+    "2": {"stay": "2", "cure": "current", "improve": "1", "roll": "3+"},
+    "3+": {"stay": "3+", "cure": "current", "improve": "2", "roll": "default"},
+}
+#: The covariates of the transition logits, as the account features name them.
+PANEL_RHS = "utilisation + log_credit_line + age"
+#: Where the covariates are centred in :attr:`DelinquencyDesign.moves` (so an intercept there is
+#: the log relative risk of a typical account: utilisation 0.5, a line of e^11.5 ≈ NT$99,000,
+#: age 40); the truth is restated on the raw columns the fits use.
+PANEL_CENTRES = {"utilisation": 0.5, "log_credit_line": 11.5, "age": 40.0}
+
+
+def _default_moves() -> dict[str, dict[str, dict[str, float]]]:
+    # Plausible effects, the simulation's truth: utilisation pushes accounts forward and keeps
+    # them from curing; a generous line (a better-vetted holder) and age the other way.
+    return {
+        "current": {
+            "roll": {"Intercept": -3.0, "utilisation": 2.0, "log_credit_line": -0.3, "age": -0.01},
+            "closed": {
+                "Intercept": -4.5,
+                "utilisation": -1.0,
+                "log_credit_line": 0.2,
+                "age": 0.01,
+            },
+        },
+        "1": {
+            "cure": {"Intercept": 0.3, "utilisation": -1.5, "log_credit_line": 0.3, "age": 0.005},
+            "roll": {"Intercept": -0.5, "utilisation": 1.5, "log_credit_line": -0.2, "age": 0.0},
+        },
+        "2": {
+            "cure": {"Intercept": -0.8, "utilisation": -1.2, "log_credit_line": 0.3, "age": 0.0},
+            "improve": {
+                "Intercept": -1.5,
+                "utilisation": -0.5,
+                "log_credit_line": 0.0,
+                "age": 0.0,
+            },
+            "roll": {"Intercept": -0.9, "utilisation": 1.2, "log_credit_line": -0.3, "age": 0.0},
+        },
+        "3+": {
+            "cure": {"Intercept": -2.0, "utilisation": -1.0, "log_credit_line": 0.3, "age": 0.0},
+            "improve": {"Intercept": -1.5, "utilisation": 0.0, "log_credit_line": 0.0, "age": 0.0},
+            "roll": {"Intercept": -0.7, "utilisation": 1.0, "log_credit_line": -0.4, "age": 0.0},
+        },
+    }
+
+
+@dataclass(frozen=True)
+class DelinquencyDesign:
+    """The truth of a synthetic delinquency panel.
+
+    Attributes
+    ----------
+    months : int
+        Calendar months each account is observed (from ``start``).
+    start : str
+        First month, ``YYYY-MM``.
+    initial : dict
+        Shares of accounts in each transient bucket in the first month.
+    moves : dict
+        Origin bucket -> move -> {term: coefficient} of its log relative risk against staying,
+        on covariates centred at :data:`PANEL_CENTRES`.
+    utilisation_sd : float
+        Month-to-month spread of an account's utilisation around its own level.
+    """
+
+    months: int = 12
+    start: str = "2020-01"
+    initial: dict = field(
+        default_factory=lambda: {"current": 0.85, "1": 0.07, "2": 0.05, "3+": 0.03}
+    )
+    moves: dict = field(default_factory=_default_moves)
+    utilisation_sd: float = 0.12
+
+
+def delinquency_truth(design: DelinquencyDesign) -> dict:
+    """The truth as the fits name it: per origin bucket, the categories (``stay`` first, the
+    reference) and ``"<move>: <term>"`` coefficients on the raw columns of :data:`PANEL_RHS`.
+
+    Examples
+    --------
+    >>> truth = delinquency_truth(DelinquencyDesign())
+    >>> truth["transitions"]["1"]["categories"], truth["transitions"]["1"]["coefficients"]["roll: utilisation"]
+    (['stay', 'cure', 'roll'], 1.5)
+    """
+    from overdue.models.transitions import MOVES
+
+    transitions = {}
+    for origin, moves in design.moves.items():
+        coefficients = {}
+        for move in (m for m in MOVES if m in moves):
+            beta = moves[move]
+            shift = sum(beta[term] * centre for term, centre in PANEL_CENTRES.items())
+            coefficients[f"{move}: Intercept"] = beta["Intercept"] - shift
+            for term in PANEL_CENTRES:
+                coefficients[f"{move}: {term}"] = beta[term]
+        transitions[origin] = {
+            "categories": [m for m in MOVES if m == "stay" or m in moves],
+            "coefficients": coefficients,
+        }
+    return {
+        "kind": "delinquency panel",
+        "rhs": PANEL_RHS,
+        "months": design.months,
+        "start": design.start,
+        "initial": design.initial,
+        "moves": design.moves,
+        "centres": PANEL_CENTRES,
+        "transitions": transitions,
+    }
+
+
+def _simulate_accounts(
+    rng: np.random.Generator, n: int, first_id: int, design: DelinquencyDesign
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One block of accounts: the canonical panel rows and the account table."""
+    from overdue.data.delinquency import BUCKETS, TOP_MPD
+
+    codes = {bucket: k for k, bucket in enumerate(BUCKETS)}
+    # MPD on entering each bucket (one more month behind while staying in 3+, set below).
+    mpd_of_bucket = np.array([0.0, 1.0, 2.0, float(TOP_MPD), np.nan, np.nan])
+    log_line = rng.normal(11.5, 0.9, n)
+    line = np.round(np.exp(log_line), -3).clip(1000)
+    log_line = np.log(line)
+    age = rng.integers(21, 71, n).astype(float)
+    own_level = rng.beta(2.0, 2.5, n) * 1.2
+    shares = np.array([design.initial.get(b, 0.0) for b in BUCKETS[:4]], dtype=float)
+    state = rng.choice(4, size=n, p=shares / shares.sum())
+    mpd = state.astype(float).copy()  # current 0, then 1, 2, 3 months past due
+    months = design.months
+    states = np.empty((months, n), dtype=np.int8)
+    mpds = np.empty((months, n))
+    utilisation = np.empty((months, n))
+    for t in range(months):
+        u = np.clip(own_level + rng.normal(0.0, design.utilisation_sd, n), 0.0, 1.5)
+        states[t], mpds[t], utilisation[t] = state, mpd, u
+        if t == months - 1:
+            break
+        draw = rng.random(n)
+        new_state, new_mpd = state.copy(), mpd.copy()
+        for origin, moves in design.moves.items():
+            rows = np.flatnonzero(state == codes[origin])
+            if not len(rows):
+                continue
+            x = {
+                "utilisation": u[rows] - PANEL_CENTRES["utilisation"],
+                "log_credit_line": log_line[rows] - PANEL_CENTRES["log_credit_line"],
+                "age": age[rows] - PANEL_CENTRES["age"],
+            }
+            names = ["stay", *moves]
+            eta = np.zeros((len(rows), len(names)))
+            for k, move in enumerate(names[1:], start=1):
+                beta = moves[move]
+                eta[:, k] = beta["Intercept"] + sum(beta[term] * x[term] for term in x)
+            probabilities = special.softmax(eta, axis=1)
+            chosen = (draw[rows, None] > np.cumsum(probabilities, axis=1)).sum(axis=1)
+            chosen = np.minimum(chosen, len(names) - 1)
+            destination = np.array(
+                [codes[PANEL_MOVES[origin][m]] for m in names], dtype=state.dtype
+            )[chosen]
+            new_state[rows] = destination
+            # MPD: one more month behind on a roll (and while staying in 3+), back on a cure.
+            staying_top = (destination == codes["3+"]) & (state[rows] == codes["3+"])
+            new_mpd[rows] = mpd_of_bucket[destination]
+            new_mpd[rows[staying_top]] = mpd[rows[staying_top]] + 1
+        state, mpd = new_state, new_mpd
+    ids = (np.arange(n) + first_id).astype(str)
+    first = pd.Period(design.start, "M")
+    calendar = pd.PeriodIndex([first + t for t in range(months)]).to_timestamp()
+    labels = np.array(BUCKETS, dtype=object)
+    panel = pd.DataFrame(
+        {
+            "account_id": pd.array(np.tile(ids, months), dtype="string"),
+            "month": np.repeat(calendar.to_numpy(dtype="datetime64[ns]"), n),
+            "mpd": pd.array(mpds.ravel(), dtype="Float64").astype("Int64"),
+            "bucket": pd.array(labels[states.ravel()], dtype="string"),
+            "balance": (utilisation * line).ravel(),
+            "payment": np.nan,
+            "credit_line": np.tile(line, months),
+            "status_code": pd.array([pd.NA] * (n * months), dtype="Int64"),
+        }
+    )
+    accounts = pd.DataFrame(
+        {"account_id": pd.array(ids, dtype="string"), "credit_line": line, "age": age}
+    )
+    return panel, accounts
+
+
+@dataclass
+class SyntheticPanel:
+    """A simulated delinquency panel, its account table and the truth that generated it."""
+
+    panel: pd.DataFrame
+    accounts: pd.DataFrame
+    truth: dict
+
+
+def synthetic_delinquency(
+    n_accounts: int, seed: int = 0, design: DelinquencyDesign | None = None
+) -> SyntheticPanel:
+    """Simulate ``n_accounts`` accounts over ``design.months`` months (:class:`DelinquencyDesign`).
+
+    The panel is in the canonical form and passes
+    :func:`~overdue.data.delinquency.validate_panel`; the accounts have ``credit_line`` and
+    ``age``; the truth is :func:`delinquency_truth`.
+
+    Examples
+    --------
+    >>> sample = synthetic_delinquency(200, seed=1, design=DelinquencyDesign(months=4))
+    >>> len(sample.panel), sample.panel["bucket"].isin(["default", "closed"]).any()
+    (800, np.True_)
+    """
+    from overdue.data.delinquency import validate_panel
+
+    design = design or DelinquencyDesign()
+    panel, accounts = _simulate_accounts(np.random.default_rng(seed), int(n_accounts), 1, design)
+    panel = validate_panel(panel, "synthetic delinquency panel")
+    return SyntheticPanel(panel, accounts, delinquency_truth(design))
+
+
+def write_synthetic_delinquency(
+    out_dir: str | os.PathLike,
+    n_accounts: int,
+    seed: int = 0,
+    design: DelinquencyDesign | None = None,
+    accounts_per_file: int = 100_000,
+) -> dict:
+    """Write a simulated panel in bounded memory: ``out_dir/delinquency/part-NNNNN.parquet``
+    (each file whole accounts, so history features and transitions never straddle files),
+    ``out_dir/accounts.parquet`` and ``out_dir/truth.json``; returns the truth.
+
+    Examples
+    --------
+    >>> write_synthetic_delinquency("data/synthetic/panel", 2_260_000)  # doctest: +SKIP
+    """
+    design = design or DelinquencyDesign()
+    out_dir = Path(out_dir)
+    folder = out_dir / "delinquency"
+    folder.mkdir(parents=True, exist_ok=True)
+    streams = np.random.SeedSequence(seed).spawn(-(-int(n_accounts) // accounts_per_file))
+    accounts = []
+    for part, stream in enumerate(streams):
+        first = part * accounts_per_file
+        n = min(accounts_per_file, int(n_accounts) - first)
+        panel, block = _simulate_accounts(np.random.default_rng(stream), n, first + 1, design)
+        panel.to_parquet(folder / f"part-{part:05d}.parquet", index=False)
+        accounts.append(block)
+    pd.concat(accounts, ignore_index=True).to_parquet(out_dir / "accounts.parquet", index=False)
+    truth = delinquency_truth(design)
+    (out_dir / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    return truth

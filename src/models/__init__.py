@@ -9,8 +9,9 @@ each: :mod:`~overdue.models.specs` (the families of causes), :mod:`~overdue.mode
 :mod:`~overdue.models.cox`, :mod:`~overdue.models.incidence`, :mod:`~overdue.models.fine_gray`),
 effects that change with loan age (:mod:`~overdue.models.time_varying`), the discrete-time
 :mod:`~overdue.models.hazard` on the streamed GLM of
-:mod:`~overdue.models.irls`, :mod:`~overdue.models.attribution` and
-:mod:`~overdue.models.policy`.
+:mod:`~overdue.models.irls`, :mod:`~overdue.models.attribution`,
+:mod:`~overdue.models.policy`, and how delinquency moves between buckets of a delinquency panel
+(:mod:`~overdue.models.transitions`).
 
 Examples
 --------
@@ -61,9 +62,31 @@ from overdue.models.time_varying import (
     fit_cox_by_age,
     split_episodes,
 )
+from overdue.models.transitions import (
+    TransitionMatrix,
+    absorbing_chain,
+    fit_transition_logit,
+    implied_matrix,
+    markov_check,
+    outcome_by_bucket,
+    roll_cure_rates,
+    transition_marginal_effects,
+    transition_matrix,
+    transition_pairs,
+)
 from overdue.models.validation import OutOfTimeResult, out_of_time_auc
 
 __all__ = [
+    "TransitionMatrix",
+    "absorbing_chain",
+    "fit_transition_logit",
+    "implied_matrix",
+    "markov_check",
+    "outcome_by_bucket",
+    "roll_cure_rates",
+    "transition_marginal_effects",
+    "transition_matrix",
+    "transition_pairs",
     "AUC",
     "brier_score",
     "ks_statistic",
