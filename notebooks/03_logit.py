@@ -111,6 +111,15 @@ out.record("oot_auc_first", {"model": sample.first, "auc": first_auc.auc,
                              "ci_lower": first_auc.ci_lower, "ci_upper": first_auc.ci_upper})
 oot
 
+# %%
+final = validation[sample.full]
+calibration = calibration_table(final.y, final.p, bins=10, in_sample=False)
+out.save_table(calibration.table, "calibration")
+out.record("hosmer_lemeshow", {"statistic": calibration.statistic, "df": calibration.df, "p": calibration.p})
+ax = plots.calibration(calibration, title=f"Out-of-time calibration (issued after {oot_cutoff})")
+out.save_figure(ax, "calibration")
+display(calibration)
+
 # %% [markdown]
 # ## The four models side by side
 # Odds ratios with their 95% intervals (cluster-robust), one column a step of the nested
@@ -124,15 +133,6 @@ side_by_side = model_table({headings[name]: fit for name, fit in nested.fits.ite
                            table_id="nested-logit")
 out.save_model_table(side_by_side, "nested_logit")
 side_by_side
-
-# %%
-final = validation[sample.full]
-calibration = calibration_table(final.y, final.p, bins=10, in_sample=False)
-out.save_table(calibration.table, "calibration")
-out.record("hosmer_lemeshow", {"statistic": calibration.statistic, "df": calibration.df, "p": calibration.p})
-ax = plots.calibration(calibration, title=f"Out-of-time calibration (issued after {oot_cutoff})")
-out.save_figure(ax, "calibration")
-display(calibration)
 
 # %% [markdown]
 # ## Headline
