@@ -7,7 +7,10 @@ loans in every notebook, whether the notebook runs alone in JupyterLab or in a r
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -132,11 +135,16 @@ def load_study(
     # Definitions that depend on the whole table (snapshot month, FICO-grade cut-offs) are fixed
     # before sampling, so a 5% sample and the full run define features alike.
     context = make_context(loans, macro, str(folder), overdue_statuses=overdue_statuses)
+    # The build's features.parquet holds these loans' features, row for row, when it was
+    # computed from the same tables and definitions by the same code: then choosing its rows is
+    # choosing the loans' (same order, same issue months, same draw) and it replaces computing.
+    stored = stored_features(folder, features_key(loans, macro, context))
+    table = loans if stored is None else stored
     start, end = (
         pd.Period(issue_start, "M").to_timestamp(),
         pd.Period(issue_end, "M").to_timestamp(),
     )
-    chosen = loans[(loans["issue_d"] >= start) & (loans["issue_d"] <= end)]
+    chosen = table[(table["issue_d"] >= start) & (table["issue_d"] <= end)]
     if sample_frac < 1:
         chosen = chosen.sample(frac=sample_frac, random_state=np.random.RandomState(seed))
     if chosen.empty:
@@ -144,7 +152,7 @@ def load_study(
             f"no loans issued between {issue_start} and {issue_end} in {paths['loans']}"
         )
     chosen = chosen.sort_values("id", kind="stable").reset_index(drop=True)
-    features = compute_features(chosen, context)
+    features = compute_features(chosen, context) if stored is None else chosen
     has_time_to_event = bool(features["time"].notna().all())
     panel = (
         build_panel(features, context, macro_lag=macro_lag)
@@ -162,8 +170,61 @@ def load_study(
         "overdue_statuses": list(overdue_statuses),
         "macro_lag": macro_lag,
         "defaults": int(features["defaulted"].sum()),
+        "features_from": "computed" if stored is None else "features.parquet",
     }
     return Study(features, panel, macro, description)
+
+
+#: The ``DataFrame.attrs`` key (kept in the parquet file) under which the build stamps its
+#: features table with :func:`features_key`.
+FEATURES_KEY = "overdue_features_key"
+
+
+def features_key(loans: pd.DataFrame, macro: pd.DataFrame, context) -> str:
+    """What a features table is a function of, as one digest: the loan and macro tables' content
+    (row order included), the resolved definitions (outcome parameters, FICO-grade cut-offs) and
+    the source of the code that computes features (the feature modules and the data schemas),
+    with the numpy and pandas versions.
+
+    Examples
+    --------
+    >>> from overdue.features.build import make_context
+    >>> key = features_key(loans, macro, make_context(loans, macro))  # doctest: +SKIP
+    """
+    import overdue.data.schemas
+    import overdue.features
+
+    digest = hashlib.sha256()
+    for frame in (loans, macro):
+        # One NaN bit pattern: a parquet round trip may change a NaN's payload, not its meaning.
+        floats = frame.select_dtypes("floating").columns
+        canonical = frame.assign(**{c: frame[c].where(frame[c].notna(), np.nan) for c in floats})
+        digest.update(pd.util.hash_pandas_object(canonical, index=False).to_numpy().tobytes())
+        digest.update(repr(list(zip(frame.columns, map(str, frame.dtypes)))).encode())
+    definitions = {"params": context.params, "fico_grade_cutoffs": context.fico_grade_cutoffs}
+    digest.update(json.dumps(definitions, sort_keys=True, default=str).encode())
+    code = sorted(Path(overdue.features.__file__).parent.glob("*.py"))
+    for path in [*code, Path(overdue.data.schemas.__file__)]:
+        digest.update(path.name.encode() + path.read_bytes())
+    digest.update(f"numpy {np.__version__} pandas {pd.__version__}".encode())
+    return digest.hexdigest()
+
+
+def stored_features(folder: Path, key: str) -> pd.DataFrame | None:
+    """``folder/features.parquet`` when the build stamped it with ``key``, else None."""
+    import pyarrow.parquet as pq
+
+    path = folder / "features.parquet"
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        stamped = json.loads(metadata.get(b"PANDAS_ATTRS", b"{}")).get(FEATURES_KEY)
+    except (OSError, ValueError):
+        return None
+    if stamped != key:
+        return None
+    features = pd.read_parquet(path)
+    features.attrs.clear()
+    return features
 
 
 #: Columns errors may be clustered by, and how each is made from the features table.
@@ -184,3 +245,91 @@ def with_cluster_column(features: pd.DataFrame, cluster: str) -> pd.DataFrame:
     if cluster == "issue_month" and "issue_month" not in features.columns:
         features = features.assign(issue_month=features["issue_d"].dt.strftime("%Y-%m"))
     return features
+
+
+@dataclass
+class PanelStudy:
+    """The accounts of a delinquency panel under study (the dynamics page's sample): the panel,
+    the account table and the account-month features; or, for a loan file without a panel, the
+    loans (for the one cure signal they hold)."""
+
+    panel: pd.DataFrame | None
+    accounts: pd.DataFrame | None
+    features: pd.DataFrame | None
+    loans: pd.DataFrame | None
+    description: dict
+
+    @property
+    def has_panel(self) -> bool:
+        """Whether the data record delinquency month by month (``delinquency.parquet``)."""
+        return self.panel is not None
+
+    def at_month(self, month: str | None = None) -> pd.DataFrame:
+        """The account features of one month (``YYYY-MM``; default the panel's last), one row
+        per account: the sample of a model of the outcome the month after."""
+        chosen = pd.Period(month, "M").to_timestamp() if month else self.features["month"].max()
+        return self.features[self.features["month"] == chosen].reset_index(drop=True)
+
+
+def load_panel_study(
+    data_dir: str = "data/processed",
+    sample_frac: float = 1.0,
+    seed: int = 2024,
+    history_months: int = 6,
+) -> PanelStudy:
+    """Load a delinquency panel and its accounts from ``data_dir`` (``delinquency.parquet`` and
+    ``accounts.parquet``, written by ``overdue build --source taiwan`` or ``--performance``),
+    draw whole accounts with ``sample_frac`` and ``seed``, and compute their account-month
+    features (:func:`overdue.features.accounts.account_features`).
+
+    A folder without a panel (the LendingClub build) gives a study with ``panel`` None and the
+    loan table in ``loans``.
+
+    Examples
+    --------
+    >>> study = load_panel_study("data/processed/taiwan")  # doctest: +SKIP
+    >>> study.description["accounts"], study.description["account_months"]  # doctest: +SKIP
+    (30000, 180000)
+    """
+    from overdue.data.delinquency import panel_summary
+    from overdue.features.accounts import account_features
+
+    if not 0 < sample_frac <= 1:
+        raise ConfigError(f"sample_frac must be in (0, 1], got {sample_frac}")
+    folder = resolve(data_dir)
+    panel_path, accounts_path = folder / "delinquency.parquet", folder / "accounts.parquet"
+    if not panel_path.is_file():
+        loans_path = folder / "loans.parquet"
+        if not loans_path.is_file():
+            raise DataError(
+                folder, None, "no delinquency.parquet or loans.parquet: run `overdue build`"
+            )
+        description = {"data_dir": str(data_dir), "has_panel": False}
+        return PanelStudy(None, None, None, pd.read_parquet(loans_path), description)
+    panel = pd.read_parquet(panel_path)
+    accounts = (
+        pd.read_parquet(accounts_path)
+        if accounts_path.is_file()
+        else pd.DataFrame({"account_id": panel["account_id"].unique()})
+    )
+    if sample_frac < 1:
+        chosen = accounts.sample(frac=sample_frac, random_state=np.random.RandomState(seed))
+        accounts = chosen.sort_values("account_id", kind="stable").reset_index(drop=True)
+        panel = panel[panel["account_id"].isin(accounts["account_id"])].reset_index(drop=True)
+    features = account_features(panel, accounts, history_months=history_months)
+    if (
+        "default_next_month" in features.columns
+        and not features["default_next_month"].isna().any()
+    ):
+        features["default_next_month"] = features["default_next_month"].astype("int64")
+    description = {
+        "data_dir": str(data_dir),
+        "has_panel": True,
+        "sample_frac": sample_frac,
+        "seed": seed,
+        "history_months": history_months,
+        **panel_summary(panel),
+    }
+    if "default_next_month" in accounts.columns:
+        description["defaults_next_month"] = int(accounts["default_next_month"].sum())
+    return PanelStudy(panel, accounts, features, None, description)

@@ -25,8 +25,9 @@ from overdue.data.performance import read_performance_csv
 from overdue.data.sources import TAIWAN_FILE
 from overdue.data.taiwan import read_taiwan
 from overdue.errors import ConfigError
-from overdue.features.build import derive_features
+from overdue.features.build import derive_features, make_context
 from overdue.io import atomic_path, exclusive_lock, remove_stale_temporaries, write_parquet_atomic
+from overdue.study import FEATURES_KEY, features_key
 from overdue.synthetic import synthetic_loans
 
 
@@ -74,6 +75,10 @@ def build(
         macro_source=str(Path(raw_dir) / "fred"),
         **outcome_options,
     )
+    # Stamp the features with what they were computed from, so load_study can read them instead
+    # of recomputing when its loans, macro, definitions and feature code are the same.
+    context = make_context(loans, macro, **outcome_options)
+    tables["features"].attrs[FEATURES_KEY] = features_key(loans, macro, context)
     write_tables(tables, out_dir, truth)
     return tables
 
