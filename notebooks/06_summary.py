@@ -16,8 +16,10 @@
 # %% [markdown]
 # # 06 · Summary: why loans went overdue
 #
-# The headline findings of this run, gathered from the numbers each notebook recorded, and the
-# key figures. Each finding links back to the page that computed it.
+# The headline findings of this run under the four questions of the report — what overdue is
+# and how it moves, its causes, its impacts, and the remedies — gathered from the numbers each
+# page recorded, with each question's key figures. Each finding links to the page that computed
+# it. Which page answers which question is declared once, in `overdue/pipeline/plan.py`.
 
 # %% tags=["parameters"]
 data_dir: str = "data/processed"  # processed tables from `overdue build`
@@ -28,18 +30,20 @@ output_dir: str = "reports/interactive"  # run folder for figures, tables, numbe
 # %%
 from IPython.display import Image, Markdown, display
 
+from overdue.pipeline.pages import question_markdown
+from overdue.pipeline.plan import findings_by_question
 from overdue.report import RunOutput, collected_numbers
 
 out = RunOutput(output_dir, "06_summary")
 numbers = collected_numbers(output_dir)
-findings = [f"- **{notebook}**: {line}" for notebook, recorded in numbers.items() for line in recorded.get("headline", [])]
-display(Markdown("\n".join(findings) or "No notebook has recorded findings yet: run the report with `overdue run`."))
-out.record("findings", len(findings))
-
-# %% [markdown]
-# ## Key figures
+sections = findings_by_question(numbers)
+out.record("findings", sum(len(findings) for _, findings in sections))
+if not numbers:
+    display(Markdown("No page has recorded findings yet: run the report with `overdue run`."))
 
 # %%
-for name in ["02_descriptive_survival_curves", "03_logit_forest_full", "05_causes_shapley"]:
-    if out.path("figures", f"{name}.png").is_file():
-        display(Markdown(f"**{name}**"), Image(filename=str(out.path("figures", f"{name}.png"))))
+for number, (question, findings) in enumerate(sections, 1):
+    display(Markdown(question_markdown(number, question, findings, numbers)))
+    for name in question.key_figures if question else []:
+        if out.path("figures", f"{name}.png").is_file():
+            display(Image(filename=str(out.path("figures", f"{name}.png"))))

@@ -56,7 +56,19 @@ def _build(args) -> None:
 def _run(args) -> None:
     from overdue.pipeline import parse_overrides, run_report
 
-    run_report(args.config, parse_overrides(args.param), run_id=args.run_id)
+    run_report(
+        args.config,
+        parse_overrides(args.param),
+        run_id=args.run_id,
+        max_workers=args.max_workers,
+    )
+
+
+def _screenshots(args) -> None:
+    from overdue.pipeline.screenshots import screenshot_run
+
+    shots = screenshot_run(args.run, width=args.width, height=args.height)
+    print(f"{len(shots)} screenshots in {args.run}/screenshots")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,7 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--run-id", default=None, help="name of the run folder (default: time + random)"
     )
+    run.add_argument(
+        "--max-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="notebooks executed at once (default: the config's max_workers, else the cores)",
+    )
     run.set_defaults(handler=_run)
+
+    shots = commands.add_parser(
+        "screenshots", help="render a run's pages in headless Chromium to <run>/screenshots"
+    )
+    shots.add_argument(
+        "run", nargs="?", default="reports/latest", help="run folder (default reports/latest)"
+    )
+    shots.add_argument("--width", type=int, default=1280, help="window width (default 1280)")
+    shots.add_argument("--height", type=int, default=2000, help="window height (default 2000)")
+    shots.set_defaults(handler=_screenshots)
     return parser
 
 

@@ -18,6 +18,7 @@ from conftest import ROOT, make_root
 from overdue.errors import ConfigError
 from overdue.pipeline import run_report, write_index
 from overdue.report import RunOutput
+from test_runner import kernels_started_by, no_kernel_left, sleeping, write_notebook
 
 SRC = ROOT / "src"
 
@@ -77,20 +78,18 @@ def test_interrupted_run_keeps_latest_and_next_run_succeeds(processed_dir, tmp_p
     process = _start([*args, "--run-id", "interrupted"], root)
     manifest = root / "reports" / "interrupted" / "manifest.json"
     deadline = time.time() + 120
-    while (
-        not (manifest.is_file() and "00_data" in json.loads(manifest.read_text())["notebooks"])
-        and time.time() < deadline
-    ):
-        time.sleep(0.2)  # interrupt once the run is in its second notebook
+    while not _statuses(manifest).get("00_data") == "ok" and time.time() < deadline:
+        time.sleep(0.2)  # interrupt once the run has finished a notebook
     if how == signal.SIGTERM:
         os.kill(process.pid, how)
     else:
         os.killpg(process.pid, how)
     process.wait(timeout=60)
-    assert process.returncode != 0
+    assert process.returncode == (130 if how == signal.SIGTERM else -signal.SIGKILL)
     assert (root / "reports" / "latest").resolve().name == "good"
     if how == signal.SIGTERM:
         assert json.loads(manifest.read_text())["status"] == "interrupted"
+    assert no_kernel_left(process.pid)  # killed with it, or gone when they saw it gone
     after = subprocess.run(
         [sys.executable, "-m", "overdue.cli", *args, "--run-id", "after"],
         cwd=root,
@@ -100,6 +99,44 @@ def test_interrupted_run_keeps_latest_and_next_run_succeeds(processed_dir, tmp_p
     )
     assert after.returncode == 0, after.stderr
     assert (root / "reports" / "latest").resolve().name == "after"
+
+
+def _statuses(manifest) -> dict[str, str]:
+    try:
+        notebooks = json.loads(manifest.read_text())["notebooks"]
+    except (OSError, ValueError):
+        return {}
+    return {name: info.get("status") for name, info in notebooks.items()}
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_interrupting_concurrent_notebooks_stops_every_kernel(tmp_path, how):
+    root = make_root(tmp_path, [])
+    write_notebook(root / "notebooks" / "00_quick.ipynb", "x = 1")
+    assert _start(["run", "--run-id", "good"], root).wait(timeout=120) == 0
+    for name in ["01_slow", "02_slower"]:
+        write_notebook(root / "notebooks" / f"{name}.ipynb", sleeping(120))
+    process = _start(["run", "--run-id", "interrupted", "--max-workers", "2"], root)
+    manifest = root / "reports" / "interrupted" / "manifest.json"
+    running = {"00_quick": "ok", "01_slow": "running", "02_slower": "running"}
+    deadline = time.time() + 120
+    while time.time() < deadline and not (
+        _statuses(manifest) == running and len(kernels_started_by(process.pid)) == 2
+    ):
+        time.sleep(0.2)
+    assert _statuses(manifest) == running
+    time.sleep(2)  # into their slow cells
+    stopped = time.time()
+    os.kill(process.pid, how)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert time.time() - stopped < 30  # the kernels were stopped, not waited for
+    assert stderr.strip().splitlines()[-1] == "overdue run: interrupted"
+    content = json.loads(manifest.read_text())
+    assert content["status"] == "interrupted"
+    assert _statuses(manifest) == running | {"01_slow": "interrupted", "02_slower": "interrupted"}
+    assert (root / "reports" / "latest").resolve().name == "good"
+    assert no_kernel_left(process.pid)
 
 
 @pytest.mark.smoke

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jupytext
@@ -50,7 +51,7 @@ def test_smoke_numbers_data_and_features(smoke_run):
     data = numbers(run_dir, "00_data")
     assert data["loans_available"] == 42_535
     assert data["loans"] == round(0.05 * 42_535)
-    assert data["raw_files"] == data["raw_files_verified"] == 65
+    assert data["raw_files"] == data["raw_files_verified"] == 66  # 5 LendingClub, 60 FRED, Taiwan
     assert 0.10 < data["default_rate"] < 0.20  # 15.1% in the full data; a 5% sample stays close
     features = numbers(run_dir, "01_features")
     assert features["features"] >= 40
@@ -63,12 +64,12 @@ def test_smoke_numbers_data_and_features(smoke_run):
     }
 
 
-def _failing_notebook(path: Path) -> Path:
-    notebook = jupytext.reads(
-        '# %% tags=["parameters"]\nsample_frac: float = 1.0  # share\n\n'
-        '# %%\nx = 1\n\n# %%\nraise RuntimeError("deliberate failure")\n',
-        fmt="py:percent",
+def write_notebook(path: Path, *cells: str) -> Path:
+    """A notebook of a parameters cell (``sample_frac``) and the given code cells."""
+    source = '# %% tags=["parameters"]\nsample_frac: float = 1.0  # share\n\n' + "".join(
+        f"# %%\n{cell}\n\n" for cell in cells
     )
+    notebook = jupytext.reads(source, fmt="py:percent")
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -76,6 +77,35 @@ def _failing_notebook(path: Path) -> Path:
     }
     jupytext.write(notebook, path)
     return path
+
+
+def _failing_notebook(path: Path) -> Path:
+    return write_notebook(path, "x = 1", 'raise RuntimeError("deliberate failure")')
+
+
+def sleeping(seconds: float) -> str:
+    """A cell that takes ``seconds`` and can be stopped at any moment."""
+    return f"import time\nfor _ in range({int(seconds * 10)}):\n    time.sleep(0.1)"
+
+
+def kernels_started_by(pid: int) -> list[int]:
+    """Processes (Jupyter kernels) whose environment names ``pid`` as their parent."""
+    marker = f"JPY_PARENT_PID={pid}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def no_kernel_left(pid: int, within: float = 15.0) -> bool:
+    deadline = time.time() + within
+    while kernels_started_by(pid) and time.time() < deadline:
+        time.sleep(0.2)
+    return not kernels_started_by(pid)
 
 
 def test_failing_notebook_exits_non_zero_and_keeps_latest(processed_dir, tmp_path):
@@ -132,3 +162,97 @@ def test_invalid_yaml_config_is_named(tmp_path):
     config.write_text("parameters: [unclosed\n")
     with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
         run_report(config, root=make_root(tmp_path, [ROOT / "notebooks" / "00_data.ipynb"]))
+
+
+def _timeline(run_dir: Path) -> dict[str, tuple[float, float]]:
+    """(start, end) of each notebook, in seconds from the run's start."""
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    return {
+        name: (info["started_after"], info["started_after"] + info["seconds"])
+        for name, info in manifest["notebooks"].items()
+    }
+
+
+@pytest.mark.parametrize("workers", [2, 1])
+def test_independent_notebooks_run_concurrently_and_the_summary_after_them(tmp_path, workers):
+    root = make_root(tmp_path, [])
+    for name in ["01_first", "02_second"]:
+        write_notebook(root / "notebooks" / f"{name}.ipynb", sleeping(3))
+    write_notebook(root / "notebooks" / "06_summary.ipynb", "x = 1")
+    lines = []
+    run_dir = run_report(None, root=root, echo=lines.append, max_workers=workers)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "ok" and manifest["max_workers"] == workers
+    times = _timeline(run_dir)
+    first, second, summary = times["01_first"], times["02_second"], times["06_summary"]
+    if workers == 2:  # both start at once and overlap
+        assert max(first[0], second[0]) < min(first[1], second[1])
+    else:  # one after the other, in order
+        assert second[0] >= first[1] - 0.05
+    assert summary[0] >= max(first[1], second[1]) - 0.05  # it reads the others' outputs
+    # progress: a start line and a done line per notebook, numbered by the notebook's position
+    for number, name in enumerate(["01_first", "02_second", "06_summary"], 1):
+        assert f"[{number}/3] {name} …" in lines
+        assert any(line.startswith(f"[{number}/3] {name} done in ") for line in lines)
+    assert lines[0].endswith(f"3 notebooks, up to {workers} at once -> {run_dir}")
+    assert lines[-1].startswith(f"run {run_dir.name} ok in ")
+
+
+def test_a_page_that_stops_early_beside_another_is_published_as_stopped(tmp_path):
+    root = make_root(tmp_path, [])
+    write_notebook(root / "notebooks" / "01_runs.ipynb", sleeping(2))
+    write_notebook(
+        root / "notebooks" / "02_stops.ipynb",
+        'from overdue.errors import NotApplicable\nraise NotApplicable("no payment dates")',
+    )
+    lines = []
+    run_dir = run_report(None, root=root, echo=lines.append, max_workers=2)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "ok"
+    assert manifest["notebooks"]["02_stops"]["status"] == "stopped"
+    assert manifest["notebooks"]["02_stops"]["reason"] == "no payment dates"
+    assert manifest["notebooks"]["01_runs"]["status"] == "ok"
+    assert "[2/2] 02_stops stopped early: no payment dates" in lines
+    page = (run_dir / "02_stops.html").read_text()
+    assert "Not applicable to these data:" in page and "Traceback" not in page
+    assert "stopped early: no payment dates" in (run_dir / "index.html").read_text()
+
+
+def test_a_failure_beside_a_running_notebook_stops_both_and_keeps_latest(tmp_path):
+    root = make_root(tmp_path, [])
+    write_notebook(root / "notebooks" / "00_quick.ipynb", "x = 1")
+    good = run_report(None, root=root, echo=lambda *_: None)
+    write_notebook(root / "notebooks" / "01_slow.ipynb", sleeping(120))
+    _failing_notebook(root / "notebooks" / "02_fails.ipynb")
+    started = time.time()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "overdue.cli", "run", "--run-id", "broken", "--max-workers", "3"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2, stderr
+    assert time.time() - started < 60  # the slow notebook was stopped, not waited for
+    message = stderr.strip().splitlines()[-1]
+    assert "02_fails.ipynb failed in cell [3] `raise RuntimeError" in message
+    assert (root / "reports" / "latest").resolve() == good.resolve()
+    manifest = json.loads((root / "reports" / "broken" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and manifest["failed_notebook"] == "02_fails"
+    assert manifest["notebooks"]["02_fails"]["status"] == "failed"
+    assert manifest["notebooks"]["01_slow"]["status"] == "cancelled"
+    assert (root / "reports" / "broken" / "notebooks" / "02_fails.ipynb").is_file()
+    assert no_kernel_left(process.pid)
+
+
+def test_max_workers_from_the_config_and_checked(tmp_path):
+    root = make_root(tmp_path, [])
+    write_notebook(root / "notebooks" / "01_one.ipynb", "x = 1")
+    config = tmp_path / "one.yaml"
+    config.write_text("max_workers: 1\nparameters: {}\n")
+    run_dir = run_report(config, root=root, echo=lambda *_: None)
+    assert json.loads((run_dir / "manifest.json").read_text())["max_workers"] == 1
+    config.write_text("max_workers: 0\n")
+    with pytest.raises(ConfigError, match="max_workers must be a whole number"):
+        run_report(config, root=root)
