@@ -5,12 +5,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= configs/default.yaml
+# What `make report` publishes: one run per config (each study its own), one after the other.
+REPORT_CONFIGS ?= $(CONFIG)
+# Notebooks executed at once (empty: the config's max_workers, else the number of cores).
+MAX_WORKERS ?=
+RUN ?= reports/latest
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
 
 .DEFAULT_GOAL := help
-.PHONY: help env data report test test-all lint format reference lab bench clean
+.PHONY: help env data report report-configs screenshots test test-all lint format reference lab bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +31,20 @@ data: env ## fetch raw inputs (from OVERDUE_DATA_MIRROR when set) and build data
 	$(VENV)/bin/overdue build
 
 report: data ## the main job: the full report on the real data into reports/latest
-	$(VENV)/bin/overdue run --config $(CONFIG)
+	@for config in $(REPORT_CONFIGS); do \
+	  $(VENV)/bin/overdue run --config $$config $(if $(MAX_WORKERS),--max-workers $(MAX_WORKERS)) \
+	    || exit $$?; \
+	done
+
+report-configs: # the configs `make report` runs, one a line (benchmarks/bench_report.py reads them)
+	@printf '%s\n' $(REPORT_CONFIGS)
+
+screenshots: env ## render the pages of RUN (default reports/latest) in headless Chromium to RUN/screenshots
+	@if [ -z "$(CHROMIUM)" ]; then \
+	  echo "make screenshots: skipped: no Chromium found (Debian: apt-get install chromium)"; \
+	else \
+	  CHROMIUM=$(CHROMIUM) $(VENV)/bin/overdue screenshots $(RUN); \
+	fi
 
 test: env ## run the test suite (real-data tests use OVERDUE_DATA_MIRROR or data/raw)
 	$(PY) -m pytest -q
