@@ -52,6 +52,7 @@ from overdue.models import (
     raw_and_adjusted,
     vintage_curves,
 )
+from overdue.features.registry import describe
 
 out = RunOutput(output_dir, "02_descriptive")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
@@ -68,7 +69,7 @@ for ax, factor in zip(axes, factors):
     rates = default_rates(features, factor)
     out.save_table(rates, f"default_rate_by_{factor}")
     out.record(f"default_rate_by_{factor}", rates["rate"].to_dict())
-    plots.default_rates(rates, ax=ax, title=factor)
+    plots.default_rates(rates, ax=ax, title=describe(factor).label if describe(factor) else factor)
 fig.tight_layout()
 out.save_figure(fig, "default_rates")
 by_grade = default_rates(features, "grade")["rate"]
@@ -102,14 +103,16 @@ out.save_figure(plots.vintage_curves(curves, by="issue_year"), "vintage_curves")
 # %%
 fig, axes = plt.subplots(2, len(factors), figsize=(4.5 * len(factors), 11.5))
 for column, factor in enumerate(factors):
+    variable = describe(factor)  # its label and the names of its levels
+    name = variable.label if variable else factor
     km = kaplan_meier(features, duration="time", event="defaulted", by=factor)
     logrank = logrank_test(features, by=factor, duration="time", event="defaulted")
-    plots.km_curves(km, ax=axes[0, column], title=f"{factor}: log-rank χ²={logrank.statistic:.0f}, p={logrank.p:.2g}",
-                    min_at_risk=min_at_risk)
+    plots.km_curves(km, ax=axes[0, column], title=f"{name}: log-rank χ²={logrank.statistic:.0f}, p={logrank.p:.2g}",
+                    min_at_risk=min_at_risk, variable=variable)
     cif = cumulative_incidence(features, duration="time", event="event", cause=1, by=factor)
     gray = gray_test(features, by=factor, duration="time", event="event", cause=1)
-    plots.cif_curves(cif, ax=axes[1, column], title=f"{factor}: Gray χ²={gray.statistic:.0f}, p={gray.p:.2g}",
-                     min_at_risk=min_at_risk)
+    plots.cif_curves(cif, ax=axes[1, column], title=f"{name}: Gray χ²={gray.statistic:.0f}, p={gray.p:.2g}",
+                     min_at_risk=min_at_risk, variable=variable)
     out.save_table(km, f"km_by_{factor}", index=False)
     out.save_table(cif, f"cif_by_{factor}", index=False)
     out.record(f"logrank_{factor}", logrank.to_dict())

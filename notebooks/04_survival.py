@@ -33,22 +33,30 @@ overdue_statuses: list = []  # open-loan statuses counted as overdue, e.g. ["Lat
 macro_lag: int = 1  # months of publication lag on monthly unemployment
 cluster: str = "addr_state"  # cluster for robust errors of the Cox models: addr_state or issue_month
 cox_strata: str = "term"  # Cox strata column ("" for none): 36- and 60-month loans get their own baselines
+zph_alpha: float = 0.01  # terms whose proportional-hazards p is below this get β(t) plots and effects by loan age
+age_cuts: list = [12, 24]  # loan ages (months) at which those terms' effects may change
+beta_max_month: int = 60  # β(t) plots stop at this month: beyond it fewer than 50 loans remain at risk
 hazard_link: str = "cloglog"  # discrete-time hazard link: cloglog (grouped-time PH) or logit
 output_dir: str = "reports/interactive"  # run folder for figures, tables, numbers (the runner sets it)
 
 # %%
 import matplotlib.pyplot as plt
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from overdue import RunOutput, load_study, plots, resolve
 from overdue.models import (
+    age_bands_wide,
+    age_effect_sentences,
     cox_zph,
+    drifting_terms,
     fit_cause_specific_cox,
     fit_cox,
+    fit_cox_by_age,
     fit_discrete_hazard,
     fit_fine_gray,
+    labelled_age_bands,
 )
-from overdue.models.labels import labelled_summary, readable_warnings
+from overdue.models.labels import label_terms, labelled_summary, readable_warnings
 from overdue.synthetic import compare_to_truth, read_truth
 from overdue.tables import model_table
 
@@ -90,6 +98,33 @@ zph = cox_zph(cox)
 out.save_table(zph.table, "cox_zph")
 out.record("cox_zph_global_p", zph.table.loc["GLOBAL", "p"])
 zph
+
+# %% [markdown]
+# #### Effects that change with loan age
+# For each term the check rejects at `zph_alpha`: its coefficient over loan age, β(t), smoothed
+# from the scaled Schoenfeld residuals with a ±2 SE band (as R's `plot(cox.zph)`; the points are
+# the residuals' means per month), against the model's constant estimate (dashed). Then a Cox
+# model in which those terms get one hazard ratio per loan-age band: the loans are split into
+# (start, stop] episodes at `age_cuts` (as R's `survSplit`), the other terms keep one effect, and
+# the errors stay clustered as above, which keeps each loan's episodes together. A β(t) falling
+# toward 0, or band ratios closing on 1, is an effect that fades as the loan ages; the sentences
+# below the table say which do, from the band estimates and a Wald test of equal bands.
+
+# %%
+drifting = drifting_terms(zph, cox, alpha=zph_alpha)
+out.record("ph_rejected_terms", list(drifting))
+if drifting:
+    drifting_labels = label_terms(sum(drifting.values(), []), sample.data)  # titles and units of β(t)
+    grid = plots.beta_t_grid(zph, list(drifting_labels), labels=drifting_labels, max_time=beta_max_month)
+    out.save_figure(grid[0].figure, "beta_t")
+    by_age = fit_cox_by_age(sample.data, sample.rhs, list(drifting), cuts=age_cuts, strata=strata or None,
+                            cluster=cluster)
+    age_bands = labelled_age_bands(by_age.extra["age_bands"], sample.data)
+    out.save_table(age_bands, "cox_by_age", index=False)
+    out.record("cox_by_age_warnings", readable_warnings(by_age, sample.data))
+    out.record("age_effects", age_effect_sentences(age_bands))
+    display(age_bands_wide(age_bands))
+    display(Markdown("\n".join(f"- {sentence}" for sentence in out.numbers["age_effects"])))
 
 # %% [markdown]
 # ## Competing risks: default against prepayment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -112,6 +113,33 @@ def natural_order(labels) -> list:
     return sorted(labels, key=key)
 
 
+def level_names(variable, levels) -> dict:
+    """Readable names of a grouping variable's levels, for legends and at-risk rows.
+
+    ``variable`` is the registry's description of the column
+    (:func:`overdue.features.registry.describe`; None: the levels as they are). A 0/1 column
+    whose effect reads "vs <the other case>" names its 1 by its label and its 0 by that case.
+
+    Examples
+    --------
+    >>> from overdue.features.registry import describe
+    >>> level_names(describe("meets_policy"), [0, 1])
+    {0: 'Issued outside it', 1: 'Met the credit policy'}
+    >>> level_names(describe("term"), [36, 60])
+    {36: '36 months', 60: '60 months'}
+    >>> level_names(None, ["A"])
+    {'A': 'A'}
+    """
+    if variable is None:
+        return {level: str(level) for level in levels}
+    binary = set(levels) <= {0, 1} and variable.levels is None
+    per = variable.per or ""
+    if binary and per.startswith("vs "):
+        named = {1: variable.label, 0: per[3:][:1].upper() + per[4:]}
+        return {level: named[level] for level in levels}
+    return {level: variable.level_name(level) for level in levels}
+
+
 def _step_curves(
     table: pd.DataFrame,
     value: str,
@@ -121,9 +149,11 @@ def _step_curves(
     start: float,
     min_at_risk: int,
     at_risk_times,
+    variable=None,
 ):
     """Step curves by group, cut where fewer than ``min_at_risk`` remain, with the numbers at
     risk under the axis."""
+    names = level_names(variable, table["group"].unique().tolist())
     counts = None if not at_risk_times else numbers_at_risk(table, at_risk_times)
     drawn = until_at_risk(table, min_at_risk)
     colours = {}
@@ -137,7 +167,7 @@ def _step_curves(
         curve = curves_by_group[group].sort_values("time")
         # every curve starts at time 0 from its known value (no event yet)
         time = np.r_[0.0, curve["time"].to_numpy(dtype=float)]
-        (line,) = ax.step(time, np.r_[start, curve[value]], where="post", label=str(group))
+        (line,) = ax.step(time, np.r_[start, curve[value]], where="post", label=names[group])
         colours[group] = line.get_color()
         if {"ci_lower", "ci_upper"} <= set(curve.columns):
             ax.fill_between(
@@ -158,7 +188,7 @@ def _step_curves(
     if table["group"].nunique() > 1:
         ax.legend(fontsize="small", ncol=2)
     if counts is not None:
-        at_risk_table(ax, counts, colours)
+        at_risk_table(ax, counts.rename(index=names), {names[g]: c for g, c in colours.items()})
     return ax
 
 
@@ -225,6 +255,7 @@ def km_curves(
     title: str = "Kaplan–Meier: share not yet defaulted",
     min_at_risk: int = MIN_AT_RISK,
     at_risk_times=AT_RISK_TIMES,
+    variable=None,
 ):
     """Kaplan–Meier curves with their confidence bands, from
     :func:`overdue.models.survival_curves.kaplan_meier`, and the numbers at risk under the axis.
@@ -232,7 +263,8 @@ def km_curves(
     Each curve starts at 1 at month 0 and stops at the last time at least ``min_at_risk``
     loans of its group are at risk (:func:`~overdue.models.survival_curves.until_at_risk`);
     the table under the axis counts the loans at risk at ``at_risk_times`` (``None``: no
-    table).
+    table). ``variable`` (the registry's description of the grouping column) names the
+    levels in the legend and the table (:func:`level_names`).
 
     Examples
     --------
@@ -253,6 +285,7 @@ def km_curves(
         1.0,
         min_at_risk,
         at_risk_times,
+        variable,
     )
 
 
@@ -262,6 +295,7 @@ def cif_curves(
     title: str = "Cumulative incidence of default",
     min_at_risk: int = MIN_AT_RISK,
     at_risk_times=AT_RISK_TIMES,
+    variable=None,
 ):
     """Cumulative incidence curves with bands, from
     :func:`overdue.models.incidence.cumulative_incidence`, cut and tabled as :func:`km_curves`
@@ -283,6 +317,7 @@ def cif_curves(
         0.0,
         min_at_risk,
         at_risk_times,
+        variable,
     )
 
 
@@ -530,7 +565,7 @@ def beta_t(
     zph,
     coefficient: str,
     ax=None,
-    label: str | None = None,
+    label=None,
     df: int = 4,
     max_time: float | None = None,
 ):
@@ -542,7 +577,9 @@ def beta_t(
     (grey). Where R draws every residual, the points here are their means per month on book
     (the residuals themselves scatter far beyond the band); the y-axis spans the band.
     ``max_time`` stops the smooth and the axis at that month
-    (:func:`~overdue.models.time_varying.beta_smooth`).
+    (:func:`~overdue.models.time_varying.beta_smooth`). ``label`` is a title, or a
+    :class:`~overdue.models.labels.TermLabel`, whose ``scale`` puts beta(t) in the reported
+    unit (FICO per 50 points: the per-point coefficient times 50).
 
     Examples
     --------
@@ -556,11 +593,15 @@ def beta_t(
     ('X', 'β(t) (log hazard ratio)')
     """
     ax = _axes(ax, size=(4.5, 3.2))
+    scale = float(getattr(label, "scale", 1.0))
+    title = getattr(label, "label", label) or coefficient
     smooth = beta_smooth(zph, coefficient, df=df, max_time=max_time)
+    smooth[["beta", "lower", "upper"]] *= scale
     residuals = zph.detail["scaled_residuals"]
     if max_time is not None:
         residuals = residuals[residuals["time"] <= max_time]
     monthly = residuals.groupby("time")[["transformed_time", coefficient]].mean()
+    monthly[coefficient] *= scale
     ax.scatter(
         monthly["transformed_time"],
         monthly[coefficient],
@@ -572,7 +613,7 @@ def beta_t(
     x = smooth["transformed_time"]
     ax.fill_between(x, smooth["lower"], smooth["upper"], color="#4C72B0", alpha=0.2, linewidth=0)
     ax.plot(x, smooth["beta"], color="#4C72B0", linewidth=1.6, label="β(t), ±2 SE")
-    constant = smooth.attrs["constant"]
+    constant = smooth.attrs["constant"] * scale
     ax.axhline(constant, color="#C44E52", linestyle="--", linewidth=0.9, label="Cox estimate")
     ax.axhline(0.0, color="#888", linewidth=0.6)
     low = min(smooth["lower"].min(), constant, 0.0)
@@ -583,7 +624,7 @@ def beta_t(
     ax.set_xticks(positions, [str(m) for m in months])
     ax.set_xlabel(f"months on book ({zph.detail['transform']} scale)")
     ax.set_ylabel("β(t) (log hazard ratio)")
-    ax.set_title(label or coefficient, fontsize="medium")
+    ax.set_title(textwrap.fill(str(title), 48), fontsize="medium")
     return ax
 
 
@@ -606,6 +647,9 @@ def beta_t_grid(
     >>> loans["time"], loans["defaulted"] = np.minimum(latent, 24), (latent <= 24).astype(int)
     >>> len(beta_t_grid(cox_zph(fit_cox(loans, ["x", "z"])), ["x", "z"]))
     2
+
+    ``labels`` maps coefficients to titles or :class:`~overdue.models.labels.TermLabel`
+    (see :func:`beta_t`).
     """
     coefficients = list(coefficients)
     labels = labels or {}

@@ -26,6 +26,7 @@ from overdue.models.time_varying import (
     age_band_table,
     age_effect_sentences,
     beta_smooth,
+    labelled_age_bands,
     fit_cox_by_age,
     split_episodes,
 )
@@ -332,7 +333,7 @@ def test_cox_by_age_recovers_an_effect_that_changes_at_month_12():
     assert table["trend"].unique().tolist() == ["fades"]
     assert table["equal_p"].iloc[0] < 1e-6
     sentences = age_effect_sentences(table, {"x": "X"})
-    assert sentences[0].startswith("X fades with loan age: hazard ratio 1.8")
+    assert sentences[0].startswith("X: fades with loan age (hazard ratio 1.8")
     # beta(t) of x falls: the smooth early on is near 0.6, late near 0.1
     smooth = beta_smooth(zph, "x")
     assert abs(smooth["beta"].iloc[0] - 0.6) < 0.15
@@ -346,3 +347,19 @@ def test_age_band_table_rebuilds_from_the_fit(fixture):
     assert table.groupby("coefficient").size().tolist() == [3, 3, 3]
     assert set(fit.term_columns) == {"fico", "dti:age_band", "C(purpose_group):age_band"}
     np.testing.assert_allclose(table["exp_estimate"], np.exp(table["estimate"]))
+
+
+def test_labelled_age_bands_rescale_exactly_and_read_in_words(fixture):
+    fit = fit_cox_by_age(fixture, "fico + dti + C(purpose_group)", ["fico", "C(purpose_group)"])
+    raw = fit.extra["age_bands"]
+    table = labelled_age_bands(raw, fixture)
+    fico = table[table["term_formula"] == "fico"]
+    assert fico["label"].unique().tolist() == ["FICO score, per 50 points"]
+    np.testing.assert_allclose(fico["estimate"], 50 * raw.loc[fico.index, "estimate"])
+    np.testing.assert_allclose(fico["exp_ci_upper"], np.exp(50 * raw.loc[fico.index, "ci_upper"]))
+    np.testing.assert_allclose(table["equal_p"], raw["equal_p"])
+    assert not table["label"].str.contains(r"C\(|\[T\.|I\(").any()
+    sentences = age_effect_sentences(table)
+    named = " ".join(sentences)
+    assert "FICO score, per 50 points" in named and "Purpose: refinancing (vs business)" in named
+    assert all("C(" not in s for s in sentences)

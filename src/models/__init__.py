@@ -56,10 +56,12 @@ from overdue.models.result import FitResult, TestResult
 from overdue.models.specs import FAMILIES, ModelSample, model_sample
 from overdue.models.survival_curves import kaplan_meier, logrank_test, numbers_at_risk
 from overdue.models.time_varying import (
+    age_bands_wide,
     age_effect_sentences,
     beta_smooth,
     drifting_terms,
     fit_cox_by_age,
+    labelled_age_bands,
     split_episodes,
 )
 from overdue.models.transitions import (
@@ -98,6 +100,7 @@ __all__ = [
     "ModelSample",
     "OutOfTimeResult",
     "TestResult",
+    "age_bands_wide",
     "age_effect_sentences",
     "approval_tradeoff",
     "attribute",
@@ -123,6 +126,7 @@ __all__ = [
     "fit_nested",
     "gray_test",
     "kaplan_meier",
+    "labelled_age_bands",
     "logrank_test",
     "lr_test",
     "model_sample",

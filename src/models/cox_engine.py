@@ -171,6 +171,16 @@ def check_full_rank(moments: np.ndarray, names: list[str]) -> None:
 
 
 _BLOCK_ROWS = 4096
+#: OpenBLAS runs a matrix product on one thread while m n k <= 65536 * 4 (its
+#: GEMM_MULTITHREAD_THRESHOLD); above it, threads that then spin burn the other core.
+_SINGLE_THREAD_PRODUCT = 262_144
+
+
+def block_rows(p: int) -> int:
+    """Rows per block for ``p`` covariates: the (1 + p)^2 moment product of a block stays on
+    one OpenBLAS thread (4096 rows up to 7 covariates; fewer for wide designs such as the
+    band interactions of fit_cox_by_age, where threaded products ran three times slower)."""
+    return int(min(_BLOCK_ROWS, max(32, _SINGLE_THREAD_PRODUCT // (p + 1) ** 2)))
 
 
 def _time_codes(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -251,9 +261,9 @@ def prepare_cox_data(
     group_stratum = group_key // n_times
     group_time = distinct_times[group_key % n_times]
     stratum_bounds = np.searchsorted(group_stratum, np.arange(len(stratum_labels) + 1))
-    # Cells are cut into blocks of at most _BLOCK_ROWS rows: each block's product then stays
-    # in cache and below the size at which OpenBLAS spends threads on a 7x7 result.
-    block_bounds, cell_first_block = _blocks(cell_bounds)
+    # Cells are cut into blocks of at most block_rows(p) rows: each block's product then
+    # stays in cache and below the size at which OpenBLAS spends threads on it.
+    block_bounds, cell_first_block = _blocks(cell_bounds, block_rows(X.shape[1]))
 
     # One row per covariate, so that scaling a block by its risk scores runs along
     # contiguous memory. Whole rows of X are gathered a block at a time and, while the block
@@ -328,14 +338,14 @@ def prepare_cox_data(
     )
 
 
-def _blocks(run_bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row boundaries of blocks of at most _BLOCK_ROWS rows inside runs, and each run's first
+def _blocks(run_bounds: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row boundaries of blocks of at most ``rows`` rows inside runs, and each run's first
     block."""
-    blocks_per_run = -(-np.diff(run_bounds) // _BLOCK_ROWS)
+    blocks_per_run = -(-np.diff(run_bounds) // rows)
     first_block = np.cumsum(blocks_per_run) - blocks_per_run
     bounds = np.r_[
         np.repeat(run_bounds[:-1], blocks_per_run)
-        + _BLOCK_ROWS * (np.arange(blocks_per_run.sum()) - np.repeat(first_block, blocks_per_run)),
+        + rows * (np.arange(blocks_per_run.sum()) - np.repeat(first_block, blocks_per_run)),
         run_bounds[-1],
     ]
     return bounds, first_block
@@ -371,7 +381,7 @@ def _entry_structure(
     entered_slot = slot[entered]
     starts = np.flatnonzero(np.r_[True, entered_slot[1:] != entered_slot[:-1]])
     run_bounds = np.r_[starts, len(entered)]
-    block_bounds, first_block = _blocks(run_bounds)
+    block_bounds, first_block = _blocks(run_bounds, block_rows(augmented.shape[0] - 1))
     if not len(entered):
         block_bounds, first_block = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return {

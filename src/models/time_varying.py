@@ -11,8 +11,8 @@ ratio drifts with months on book. This module shows how and fits it:
   as R's ``survSplit``;
 * :func:`fit_cox_by_age` — a Cox model on those episodes in which the chosen terms get one
   coefficient per loan-age band, as ``coxph(Surv(tstart, time, event) ~ ... + x:band)``, with
-  their hazard ratios by band (:func:`age_band_table`) and what they say in words
-  (:func:`age_effect_sentences`).
+  their hazard ratios by band (:func:`age_band_table`, in reported units with labels:
+  :func:`labelled_age_bands`) and what they say in words (:func:`age_effect_sentences`).
 
 Examples
 --------
@@ -40,12 +40,15 @@ from overdue.models.checks import (
 )
 from overdue.models.cox import fit_cox
 from overdue.models.design import RhsDesign, rhs_design
+from overdue.models.labels import label_terms
 from overdue.models.result import FitResult, TestResult
 
 __all__ = [
     "age_band_labels",
     "age_band_table",
+    "age_bands_wide",
     "age_effect_sentences",
+    "labelled_age_bands",
     "beta_smooth",
     "drifting_terms",
     "fit_cox_by_age",
@@ -414,7 +417,10 @@ def age_band_table(fit: FitResult) -> pd.DataFrame:
                         "trend": trend,
                     }
                 )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # ordered, so that tables pivoted by band keep the bands in loan-age order
+    table["band"] = pd.Categorical(table["band"], categories=bands, ordered=True)
+    return table
 
 
 def age_trend(bands: pd.DataFrame, p_equal: float, alpha: float = 0.05) -> str:
@@ -467,6 +473,76 @@ def age_trend(bands: pd.DataFrame, p_equal: float, alpha: float = 0.05) -> str:
     return "fades" if abs(last["estimate"]) < abs(first["estimate"]) else "grows"
 
 
+def labelled_age_bands(table: pd.DataFrame, data=None) -> pd.DataFrame:
+    """:func:`age_band_table` as a reader sees it: each coefficient's label and reported unit
+    (:func:`overdue.models.labels.label_terms`), estimates, standard errors and intervals
+    rescaled exactly to that unit and the ratios recomputed; tests and trends unchanged.
+
+    The columns are ``label, per, scale, band`` and the estimates, the tests and ``trend``,
+    then ``term_formula`` (the coefficient's name in the fit, for machines).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"term": "fico", "coefficient": "fico", "band": ["1–12", "13+"],
+    ...                   "estimate": [-0.012, -0.006], "se": [0.001, 0.001],
+    ...                   "ci_lower": [-0.014, -0.008], "ci_upper": [-0.010, -0.004],
+    ...                   "exp_estimate": 0.0, "equal_p": 1e-4, "trend": "fades"})
+    >>> out = labelled_age_bands(t)
+    >>> out["label"].iloc[0], out["exp_estimate"].round(3).tolist()
+    ('FICO score, per 50 points', [0.549, 0.741])
+    """
+    labels = label_terms(table["coefficient"].unique(), data)
+    scale = table["coefficient"].map({name: labels[name].scale for name in labels})
+    out = table.drop(columns=["term", "coefficient"])
+    for column in ["estimate", "se", "ci_lower", "ci_upper"]:
+        out[column] = table[column] * scale
+    with np.errstate(over="ignore"):
+        for column in ["estimate", "ci_lower", "ci_upper"]:
+            exp_name = "exp_estimate" if column == "estimate" else f"exp_{column}"
+            out[exp_name] = np.exp(out[column])
+    out.insert(0, "label", table["coefficient"].map({n: labels[n].label for n in labels}))
+    out.insert(1, "per", table["coefficient"].map({n: labels[n].per or "" for n in labels}))
+    out.insert(2, "scale", scale)
+    out["term_formula"] = table["coefficient"]
+    return out
+
+
+def age_bands_wide(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """One row per coefficient, one column per band: ``ratio (lower–upper)``, then the p of
+    equal bands and the trend — the table a page shows.
+
+    Rows keep the table's order and are named by ``label`` when the table has one
+    (:func:`labelled_age_bands`), else by coefficient.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"coefficient": ["x", "x"], "band": ["1–12", "13+"],
+    ...                   "exp_estimate": [2.0, 1.1], "exp_ci_lower": [1.5, 0.9],
+    ...                   "exp_ci_upper": [2.6, 1.3], "equal_p": 1e-5, "trend": "fades"})
+    >>> age_bands_wide(t).values.tolist()
+    [['2.00 (1.50–2.60)', '1.10 (0.90–1.30)', '1e-05', 'fades']]
+    """
+    name = "label" if "label" in table.columns else "coefficient"
+    cells = table.assign(
+        cell=[
+            f"{r:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+            for r, lo, hi in zip(
+                table["exp_estimate"], table["exp_ci_lower"], table["exp_ci_upper"]
+            )
+        ]
+    )
+    order = list(dict.fromkeys(cells[name]))
+    bands = list(dict.fromkeys(cells["band"]))
+    wide = cells.pivot(index=name, columns="band", values="cell").reindex(index=order)
+    wide = wide[bands] if not isinstance(cells["band"].dtype, pd.CategoricalDtype) else wide
+    first = cells.groupby(name, sort=False)[["equal_p", "trend"]].first().reindex(order)
+    wide["equal across bands (p)"] = [f"{p:.2g}" for p in first["equal_p"]]
+    wide["trend"] = first["trend"]
+    wide.columns = [str(c) for c in wide.columns]
+    wide.index.name = None
+    return wide
+
+
 _TREND_WORDS = {
     "fades": "fades with loan age",
     "grows": "grows with loan age",
@@ -477,9 +553,11 @@ _TREND_WORDS = {
 
 def age_effect_sentences(table: pd.DataFrame, labels: dict | None = None) -> list[str]:
     """One sentence per coefficient whose effect changes with loan age, from
-    :func:`age_band_table`, and one naming those that stay steady.
+    :func:`age_band_table` or :func:`labelled_age_bands` (whose labels and units it then
+    uses), and one naming those that stay steady.
 
-    ``labels`` maps coefficient names to readable labels (the names are used where absent).
+    ``labels`` maps coefficient names to readable labels (the table's ``label`` column, else
+    the names, are used where absent).
 
     Examples
     --------
@@ -487,12 +565,14 @@ def age_effect_sentences(table: pd.DataFrame, labels: dict | None = None) -> lis
     ...                   "exp_estimate": [2.0, 1.1], "equal_p": [1e-5, 1e-5],
     ...                   "trend": ["fades", "fades"]})
     >>> age_effect_sentences(t, {"x": "X"})
-    ['X fades with loan age: hazard ratio 2.00 in months 1–12, 1.10 in months 13+ (equal across bands: p = 1e-05).']
+    ['X: fades with loan age (hazard ratio 2.00 in months 1–12, 1.10 in months 13+; equal across bands: p = 1e-05).']
     """
     labels = labels or {}
+    key = "term_formula" if "term_formula" in table.columns else "coefficient"
     sentences, steady = [], []
-    for coefficient, rows in table.groupby("coefficient", sort=False):
-        name = labels.get(coefficient, coefficient)
+    for coefficient, rows in table.groupby(key, sort=False):
+        own = rows["label"].iloc[0] if "label" in rows.columns else coefficient
+        name = labels.get(coefficient, own)
         trend = rows["trend"].iloc[0]
         if trend == "steady":
             steady.append(name)
@@ -504,8 +584,8 @@ def age_effect_sentences(table: pd.DataFrame, labels: dict | None = None) -> lis
             for band, ratio in zip(rows["band"], rows["exp_estimate"])
         )
         sentences.append(
-            f"{name} {_TREND_WORDS[trend]}: hazard ratio {ratios} "
-            f"(equal across bands: p = {rows['equal_p'].iloc[0]:.2g})."
+            f"{name}: {_TREND_WORDS[trend]} (hazard ratio {ratios}; "
+            f"equal across bands: p = {rows['equal_p'].iloc[0]:.2g})."
         )
     if steady:
         sentences.append(
