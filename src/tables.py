@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -209,9 +210,38 @@ class ModelTable:
         """The table as an HTML fragment with its scoped style block."""
         return self.gt().as_raw_html()
 
-    def to_latex(self) -> str:
-        """The table as a LaTeX ``table`` float (needs ``booktabs``)."""
-        return self.gt().as_latex().rstrip() + "\n"
+    def to_latex(
+        self, font_size: str = "9pt", label_width: float = 4.6, cell_width: float = 2.2
+    ) -> str:
+        """The table in LaTeX: a ``longtable`` (it may run over a page) with booktabs rules, set
+        in ``font_size``; the label column a ragged-right paragraph ``label_width`` cm wide and
+        each model a centred one of ``cell_width`` cm, so long labels and headings wrap rather
+        than run past the margin (needs ``booktabs``, ``longtable`` and ``array``)."""
+        latex = self.gt().tab_options(table_font_size=font_size).as_latex(use_longtable=True)
+
+        def paragraph(width: float, align: str) -> str:
+            return f">{{\\{align}\\arraybackslash}}p{{{width:.2f}cm}}"
+
+        columns = paragraph(label_width, "raggedright") + paragraph(cell_width, "centering") * len(
+            self.columns
+        )
+        latex = re.sub(
+            r"\\begin\{longtable\}\{l+c+\}",
+            lambda _: f"\\begin{{longtable}}{{{columns}}}",
+            latex,
+            count=1,
+        )
+
+        # Spanners over k model columns: k widths and the k - 1 column gaps (2 \tabcolsep each).
+        def spanner(match: re.Match) -> str:
+            k = int(match.group(1))
+            width = paragraph(k * cell_width + (k - 1) * 0.42, "centering")
+            return f"\\multicolumn{{{k}}}{{{width}}}"
+
+        latex = re.sub(r"\\multicolumn\{(\d+)\}\{c\}", spanner, latex)
+        # The notes' minipage is \linewidth wide: not indented, or it overruns the margin.
+        latex = latex.replace("\\begin{minipage}", "\\noindent\\begin{minipage}")
+        return latex.rstrip() + "\n"
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -125,8 +125,10 @@ def test_html_and_latex_show_labels_only(fits, loans):
     assert not has_formula_syntax(latex)
     for rule in ("\\toprule", "\\midrule", "\\bottomrule", "\\cmidrule"):
         assert rule in latex
-    assert "|" not in latex.split("\\begin{tabular*}")[1].split("\n")[0]  # no vertical rules
-    assert "\\fontsize" not in latex
+    spec = latex.split("\\begin{longtable}")[1].split("\n")[0]
+    assert "|" not in spec  # no vertical rules
+    assert spec.count("p{") == 4  # the label and each model a paragraph column: long text wraps
+    assert "\\fontsize{9.0pt}" in latex
     # Every body line has one cell per column: the label and three models.
     lines = [line for line in latex.splitlines() if line.endswith("\\\\") and "&" in line]
     assert lines and all(
