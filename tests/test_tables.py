@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -172,3 +174,23 @@ def test_nested_names():
         "credit+purpose": "+ Purpose",
         "other": "Other",
     }
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_the_latex_compiles_without_overfull_boxes(fits, loans, tmp_path):
+    table = model_table(fits, data=loans, oot_auc={"Credit": 0.61})
+    (tmp_path / "table.tex").write_text(table.to_latex(), encoding="utf-8")
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage[a4paper,margin=2.5cm]{geometry}\n"
+        "\\usepackage{booktabs,longtable,array}\n\\begin{document}\n"
+        "\\input{table.tex}\n\\end{document}\n"
+    )
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "Overfull" not in run.stdout
