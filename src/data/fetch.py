@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import requests
-from tqdm.auto import tqdm
+from tqdm import tqdm  # tqdm.auto warns (no ipywidgets) on each page importing this
 
 from overdue.data.sources import FRED_URL, LENDINGCLUB_URL, TAIWAN_URL, RawFile, raw_files
 from overdue.errors import FetchError
