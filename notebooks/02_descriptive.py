@@ -42,6 +42,7 @@ cluster: str = "addr_state"  # cluster for robust errors of the adjusted Cox mod
 import matplotlib.pyplot as plt
 
 from overdue import RunOutput, load_study, plots
+from overdue.features.registry import describe
 from overdue.models import (
     composition,
     cumulative_incidence,
@@ -52,7 +53,6 @@ from overdue.models import (
     raw_and_adjusted,
     vintage_curves,
 )
-from overdue.features.registry import describe
 
 out = RunOutput(output_dir, "02_descriptive")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)

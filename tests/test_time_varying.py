@@ -26,8 +26,8 @@ from overdue.models.time_varying import (
     age_band_table,
     age_effect_sentences,
     beta_smooth,
-    labelled_age_bands,
     fit_cox_by_age,
+    labelled_age_bands,
     split_episodes,
 )
 
