@@ -52,6 +52,8 @@ __all__ = [
     "Scorecard",
     "bin_features",
     "candidate_features",
+    "feature_family",
+    "feature_label",
     "fit_scorecard",
     "iv_by_family",
     "iv_strength",
@@ -105,12 +107,26 @@ def candidate_features(
     return chosen
 
 
-def _family(name: str) -> str:
+def feature_family(name: str) -> str:
+    """The cause family of a feature, from the registry (``"other"`` for a column it lacks).
+
+    Examples
+    --------
+    >>> feature_family("fico"), feature_family("grade_gap"), feature_family("nowhere")
+    ('credit', 'underwriting', 'other')
+    """
     variable = describe(name)
     return variable.family if variable is not None else "other"
 
 
-def _label(name: str) -> str:
+def feature_label(name: str) -> str:
+    """A feature's readable label, from the registry (its name in words when it lacks one).
+
+    Examples
+    --------
+    >>> feature_label("fico"), feature_label("some_column")
+    ('FICO score', 'Some column')
+    """
     variable = describe(name)
     return variable.label if variable is not None else name.replace("_", " ").capitalize()
 
@@ -338,8 +354,8 @@ def bin_features(
         rows.append(
             {
                 "feature": name,
-                "label": _label(name),
-                "family": _family(name),
+                "label": feature_label(name),
+                "family": feature_family(name),
                 "kind": "categorical" if categorical else "numerical",
                 "trend": "categories"
                 if categorical
@@ -539,7 +555,7 @@ def fit_scorecard(
             warnings=(
                 *fit.warnings,
                 *(
-                    f"{_label(name)}: positive WoE coefficient (its bins work against their "
+                    f"{feature_label(name)}: positive WoE coefficient (its bins work against their "
                     "own default rates once the other features are in)"
                     for name in wrong
                 ),
@@ -556,8 +572,8 @@ def fit_scorecard(
             pd.DataFrame(
                 {
                     "feature": name,
-                    "label": _label(name),
-                    "family": _family(name),
+                    "label": feature_label(name),
+                    "family": feature_family(name),
                     "bin": bins["bin"].to_numpy(),
                     "count": bins["count"].to_numpy(),
                     "default_rate": bins["default_rate"].to_numpy(),

@@ -32,7 +32,7 @@ from overdue.models.logit import check_logit_input, fit_logit
 from overdue.models.result import FitResult
 from overdue.models.specs import OUTCOME, VINTAGE_COLUMNS
 
-__all__ = ["OutOfTimeResult", "out_of_time_auc"]
+__all__ = ["OutOfTimeResult", "out_of_time_auc", "time_ordered_split"]
 
 
 @dataclass
@@ -164,3 +164,48 @@ def out_of_time_auc(
         p=p,
         carried_forward=carried,
     )
+
+
+def time_ordered_split(dates, validation_share: float = 0.2) -> tuple[np.ndarray, pd.Period]:
+    """Split loans by issue month into an earlier part and the latest months, for tuning a model
+    inside its development window without looking past it.
+
+    The validation part is the fewest latest whole months that hold at least
+    ``validation_share`` of the loans (a month is never split, so the two parts never share a
+    vintage).
+
+    Parameters
+    ----------
+    dates : array-like of datetime64
+        Issue dates.
+    validation_share : float
+        Least share of the loans in the validation months, in (0, 1).
+
+    Returns
+    -------
+    in_validation : numpy.ndarray of bool
+    last_training_month : pandas.Period
+        The last month of the earlier part (a cut-off for :func:`out_of_time_auc`).
+
+    Examples
+    --------
+    >>> dates = pd.to_datetime(["2010-01-01"] * 5 + ["2010-02-01"] * 3 + ["2010-03-01"] * 2)
+    >>> in_validation, last = time_ordered_split(dates, 0.25)
+    >>> int(in_validation.sum()), str(last)
+    (5, '2010-01')
+    """
+    if not 0 < validation_share < 1:
+        raise ValueError(f"validation_share must be in (0, 1), got {validation_share!r}")
+    months = pd.Series(pd.to_datetime(np.asarray(dates))).dt.to_period("M")
+    if months.isna().any():
+        raise ValueError("issue dates have missing values")
+    counts = months.value_counts().sort_index(ascending=False)
+    latest_share = counts.cumsum() / counts.sum()
+    n_months = int((latest_share < validation_share).sum()) + 1
+    if n_months >= len(counts):
+        raise ValueError(
+            f"the loans span {len(counts)} issue months: too few to hold out "
+            f"{validation_share:.0%} of them in whole later months"
+        )
+    first_validation = counts.index[n_months - 1]
+    return (months >= first_validation).to_numpy(), first_validation - 1
