@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it.
 _EXPORTS = {
     "load_study": "overdue.study",
+    "load_panel_study": "overdue.study",
     "Study": "overdue.study",
     "RunOutput": "overdue.report",
     "resolve": "overdue.paths",

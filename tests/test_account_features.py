@@ -25,6 +25,8 @@ ACCOUNT_FEATURES = [
     "payment_ratio",
     "months_delinquent",
     "worst_mpd",
+    "utilisation_band",
+    "credit_line_band",
     "age",
     "education",
     "sex",
@@ -152,7 +154,9 @@ def test_taiwan_features(raw_dir):
     panel, accounts = read_taiwan(raw_dir / "taiwan" / "UCI_Credit_Card.csv")
     features = account_features(panel, accounts)
     assert len(features) == 180_000
-    assert list(features.columns[4:13]) == ACCOUNT_FEATURES
+    assert list(features.columns[4:15]) == ACCOUNT_FEATURES
+    bands = features.loc[features["month"] == "2005-09-01", "credit_line_band"].value_counts()
+    assert bands.between(6_000, 9_000).all()  # near quartiles
     september = features[features["month"] == "2005-09-01"].set_index("account_id")
     # ID 1: September balance 3,913 of a 20,000 line; paid 0 of August's 3,102; 2 months
     # delinquent (August and September, status 2) in six.

@@ -219,6 +219,16 @@ def test_a_binary_covariate_gets_a_discrete_effect(simulated):
     assert high.loc["cure", "ame"] < 0
 
 
+def test_separation_is_named(simulated):
+    pairs = transition_pairs(account_features(simulated.panel, simulated.accounts))
+    rows = pairs[pairs["from"] == "3+"].copy()
+    rows["rare"] = 0
+    rows.loc[rows.index[(rows["move"] == "stay").to_numpy()][:3], "rare"] = 1
+    fit = fit_transition_logit(rows, "utilisation + rare", origin="3+")
+    assert any("quasi-complete separation: no cure or improve or roll" in w for w in fit.warnings)
+    assert not fit.ok
+
+
 def test_bad_model_input_is_named(simulated):
     pairs = transition_pairs(simulated.panel)
     with pytest.raises(ValueError, match="no transitions out of bucket 'default'"):

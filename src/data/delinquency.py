@@ -246,3 +246,20 @@ def panel_summary(panel: pd.DataFrame) -> dict:
         "last_month": f"{panel['month'].max():%Y-%m}",
         "by_bucket": {bucket: int(counts.get(bucket, 0)) for bucket in BUCKETS},
     }
+
+
+def status_table(panel: pd.DataFrame, column: str = "status_code") -> pd.DataFrame:
+    """Account counts by month (rows, ``YYYY-MM``) and status (columns: the source's code, or
+    ``bucket``/``mpd``), the table SOURCES.md's counts are checked against.
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({"month": pd.to_datetime(["2005-09-01"] * 3), "status_code": [-1, 0, 0]})
+    >>> status_table(panel).loc["2005-09"].tolist()
+    [1, 2]
+    """
+    table = pd.crosstab(panel["month"].dt.strftime("%Y-%m"), panel[column])
+    if column == "bucket":
+        table = table.reindex(columns=[b for b in BUCKETS if b in table.columns])
+    table.index.name, table.columns.name = "month", column
+    return table

@@ -149,6 +149,49 @@ def worst_mpd(frame, context):
     return pd.Series(worst, index=frame.index)
 
 
+#: Utilisation bands (upper edges, fractions of the line) for transitions by factor.
+UTILISATION_BANDS = {"under 30%": 0.3, "30–70%": 0.7, "70–100%": 1.0, "over the line": math.inf}
+#: Credit-line bands (upper edges, NT$): about the Taiwan file's quartiles (50,000, 140,000 and
+#: 240,000), rounded to the limits the bank set.
+CREDIT_LINE_BANDS = {
+    "NT$50k or less": 50_000,
+    "NT$50–140k": 140_000,
+    "NT$140–240k": 240_000,
+    "over NT$240k": math.inf,
+}
+
+
+def _banded(values: pd.Series, bands: dict[str, float]) -> pd.Series:
+    edges = [-math.inf, *bands.values()]
+    cut = pd.cut(values, edges, labels=list(bands), right=True)
+    return pd.Series(pd.Categorical(cut, categories=list(bands), ordered=True), index=values.index)
+
+
+@feature(
+    "credit",
+    "category",
+    ["balance", "credit_line"],
+    label="Utilisation band",
+    table="accounts",
+)
+def utilisation_band(frame, context):
+    """Utilisation that month in bands: under 30%, 30–70%, 70–100% of the line, over it."""
+    return _banded(utilisation(frame, context), UTILISATION_BANDS)
+
+
+@feature(
+    "underwriting",
+    "category",
+    ["credit_line"],
+    label="Credit-line band",
+    table="accounts",
+)
+def credit_line_band(frame, context):
+    """The credit line in four bands near the Taiwan file's quartiles (NT$50,000, 140,000,
+    240,000)."""
+    return _banded(frame["credit_line"].astype("float64"), CREDIT_LINE_BANDS)
+
+
 @feature(
     "credit",
     "years",

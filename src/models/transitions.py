@@ -207,6 +207,23 @@ class TransitionMatrix:
         square = rows.pivot(index="from", columns="to", values=column)
         return square.reindex(index=list(self.states_from), columns=list(self.states_to))
 
+    def cell_labels(self, group=None) -> pd.DataFrame:
+        r"""Each cell as ``"93.9%\n123,723"`` (probability over count), for a heatmap's
+        annotations; empty where the origin had no one.
+
+        Examples
+        --------
+        >>> panel = pd.DataFrame({"account_id": ["a", "a"], "bucket": ["current", "1"],
+        ...     "month": pd.to_datetime(["2005-04-01", "2005-05-01"])})
+        >>> transition_matrix(panel).cell_labels().loc["current", "1"]
+        '100.0%\n1'
+        """
+        p, counts = self.probabilities(group), self.counts(group)
+        text = p.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+        return text + counts.map(lambda c: "" if pd.isna(c) else f"\n{int(c):,}").where(
+            p.notna(), ""
+        )
+
     def count_array(self) -> np.ndarray:
         """Counts as an array ``(groups, from, to)``."""
         shape = (len(self.groups), len(self.states_from), len(self.states_to))
@@ -387,6 +404,11 @@ def roll_cure_rates(matrix: TransitionMatrix) -> pd.DataFrame:
     table = pd.DataFrame(
         [r[:6] for r in rows], columns=["group", "from", "n", "roll", "cure", "stay"]
     )
+    # Ordered as the matrix orders them (bands low to high, buckets by MPD), so a pivot or a
+    # plot of the table keeps that order rather than the alphabet's.
+    table["group"] = pd.Categorical(table["group"], categories=matrix.groups, ordered=True)
+    present = [b for b in BUCKETS if b in set(table["from"])]
+    table["from"] = pd.Categorical(table["from"], categories=present, ordered=True)
     for kind in ("roll", "cure"):
         table[f"{kind}_rate"] = table[kind] / table["n"]
         lower, upper = wilson_interval(table[kind], table["n"], matrix.alpha)
@@ -720,6 +742,27 @@ class _MNLogitEngine:
     term_columns: dict
 
 
+def _separation_warnings(exog: np.ndarray, terms, y: np.ndarray, cats) -> list[str]:
+    """Quasi-complete separation through a 0/1 column: among its rows (or the others) some move
+    never happens, so that move's coefficient on it runs off to infinity."""
+    found = []
+    for j, term in enumerate(terms):
+        column = exog[:, j]
+        if np.ptp(column) == 0 or not np.isin(column, (0.0, 1.0)).all():
+            continue
+        for level in (1.0, 0.0):
+            rows = column == level
+            seen = np.bincount(y[rows], minlength=len(cats))
+            missing = [cats[k] for k in range(1, len(cats)) if seen[k] == 0]
+            if rows.any() and missing:
+                found.append(
+                    f"quasi-complete separation: no {' or '.join(missing)} among the "
+                    f"{int(rows.sum())} transitions with {term}={int(level)}; "
+                    "those coefficients are not identified (they diverge)"
+                )
+    return found
+
+
 def _outcome_codes(pairs: pd.DataFrame, outcome: str, categories: Sequence[str] | None):
     values = pairs[outcome].astype(str)
     present = set(values)
@@ -840,9 +883,13 @@ def fit_transition_logit(
     rare = [c for c in cats if counts[c] < 10]
     if rare:
         problems.append(f"categories with fewer than 10 transitions: {rare} (unstable estimates)")
+    problems += _separation_warnings(design.to_numpy(dtype=float), terms, y, cats)
     problems += few_clusters_warning(n_clusters, cluster)
     summary = tidy_summary(names, params, se, alpha)
-    nonrobust = np.linalg.inv(-model.hessian(params))
+    try:
+        nonrobust = np.linalg.inv(-model.hessian(params))
+    except np.linalg.LinAlgError:
+        nonrobust = np.full((len(names), len(names)), np.nan)
     return FitResult(
         model="mnlogit",
         summary=summary,
@@ -979,3 +1026,124 @@ def transition_marginal_effects(fit: FitResult, alpha: float | None = None) -> p
     return frame[
         ["outcome", "term", "ame", "se", "ci_lower", "ci_upper", "z", "p", "kind"]
     ].reset_index(drop=True)
+
+
+def transition_sample(
+    features: pd.DataFrame, rhs: str, *, horizon: int = 1
+) -> tuple[pd.DataFrame, dict]:
+    """The transitions of an account-month features table that are complete for ``rhs``, and
+    how many each origin lost to missing values (a model never drops rows silently; the payment
+    ratio is missing in an account's first month, which has no bill before it).
+
+    Examples
+    --------
+    >>> features = pd.DataFrame({"account_id": ["a"] * 3, "bucket": ["current", "1", "current"],
+    ...     "month": pd.to_datetime(["2005-04-01", "2005-05-01", "2005-06-01"]), "x": [np.nan, 1.0, 2.0]})
+    >>> pairs, dropped = transition_sample(features, "x")
+    >>> len(pairs), dropped
+    (1, {'current': 1})
+    """
+    rhs = check_rhs(rhs, "transition_sample")
+    pairs = transition_pairs(features, horizon=horizon)
+    columns = sorted(formula_variables(rhs) & set(pairs.columns))
+    absent = sorted(formula_variables(rhs) - set(pairs.columns))
+    if absent:
+        raise ValueError(f"the right-hand side uses column(s) {absent} that the data frame lacks")
+    incomplete = pairs[columns].isna().any(axis=1)
+    dropped = pairs.loc[incomplete, "from"].value_counts()
+    order = [b for b in BUCKETS if b in dropped.index]
+    return pairs[~incomplete].reset_index(drop=True), {b: int(dropped[b]) for b in order}
+
+
+def labelled_marginal_effects(ame: pd.DataFrame, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`transition_marginal_effects` in reported units, with readable labels: a derivative
+    times its term's scale (utilisation per 10 percentage points, the credit line per doubling);
+    a discrete change as it is.
+
+    Examples
+    --------
+    >>> ame = pd.DataFrame({"outcome": ["roll"], "term": ["utilisation"], "ame": [0.2], "se": [0.05],
+    ...     "ci_lower": [0.1], "ci_upper": [0.3], "z": [4.0], "p": [0.0], "kind": ["derivative"]})
+    >>> row = labelled_marginal_effects(ame).iloc[0]
+    >>> row["label"], round(float(row["ame"]), 3)
+    ('Utilisation, per 10 percentage points', 0.02)
+    """
+    from overdue.models.labels import label_terms
+
+    labels = label_terms(list(dict.fromkeys(ame["term"])), data)
+    table = ame.copy()
+    scale = table["term"].map(lambda t: labels[t].scale).where(table["kind"] == "derivative", 1.0)
+    for column in ("ame", "se", "ci_lower", "ci_upper"):
+        table[column] = table[column] * scale
+    table.insert(2, "label", table["term"].map(lambda t: labels[t].label))
+    return table
+
+
+def late_fee_cures(loans: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """The one cure signal a loan file without a delinquency panel has: loans that paid late
+    fees (``total_rec_late_fee > 0``: at least one payment was late) and were then fully paid,
+    beside the loans that paid none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``paid a late fee`` / ``no late fee``: ``loans``, ``fully_paid``, ``share``
+        and its Wilson interval.
+
+    Raises
+    ------
+    ValueError
+        When the loan file has no ``total_rec_late_fee`` column.
+
+    Examples
+    --------
+    >>> loans = pd.DataFrame({"total_rec_late_fee": [15.0, 0.0, 30.0, 0.0],
+    ...     "loan_status": ["Fully Paid", "Fully Paid", "Charged Off", "Charged Off"]})
+    >>> late_fee_cures(loans)[["loans", "fully_paid"]].values.tolist()
+    [[2, 1], [2, 1]]
+    """
+    check_alpha(alpha)
+    require_columns(loans, ["total_rec_late_fee", "loan_status"], "loan")
+    paid_fee = loans["total_rec_late_fee"].fillna(0) > 0
+    # "Does not meet the credit policy. Status:Fully Paid" is fully paid too.
+    fully_paid = loans["loan_status"].astype(str).str.endswith("Fully Paid")
+    rows = {}
+    for name, chosen in [("paid a late fee", paid_fee), ("no late fee", ~paid_fee)]:
+        rows[name] = {"loans": int(chosen.sum()), "fully_paid": int((chosen & fully_paid).sum())}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table["share"] = table["fully_paid"] / table["loans"]
+    lower, upper = wilson_interval(table["fully_paid"], table["loans"], alpha)
+    table["ci_lower"], table["ci_upper"] = lower, upper
+    return table
+
+
+def labelled_transition_summary(fit: FitResult, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A :func:`fit_transition_logit` summary in reported units with readable labels: one block
+    per move (against the reference, ``stay``), each term labelled and rescaled as
+    :func:`overdue.models.labels.labelled_summary` does (estimates and intervals times the
+    term's scale; ratios are relative-risk ratios per reported unit).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> pairs = pd.DataFrame({"account_id": np.arange(900) % 300, "utilisation": rng.random(900),
+    ...     "from": "1", "move": rng.choice(["stay", "cure", "roll"], 900)})
+    >>> table = labelled_transition_summary(fit_transition_logit(pairs, "utilisation", origin="1"))
+    >>> table.loc[table["term"] == "utilisation", ["outcome", "label"]].values.tolist()
+    [['cure', 'Utilisation, per 10 percentage points'], ['roll', 'Utilisation, per 10 percentage points']]
+    """
+    from overdue.models.labels import labelled_summary
+
+    if fit.model != "mnlogit":
+        raise ValueError("expected a FitResult from fit_transition_logit")
+    blocks = []
+    split = fit.summary.index.str.split(": ", n=1)
+    outcomes, terms = split.str[0], split.str[1]
+    for outcome in dict.fromkeys(outcomes):
+        rows = fit.summary[outcomes == outcome].copy()
+        rows.index = pd.Index(terms[outcomes == outcome], name="term")
+        table = labelled_summary(rows, data)
+        table.insert(0, "outcome", outcome)
+        table.insert(1, "term", rows.index)
+        blocks.append(table.reset_index(drop=True))
+    return pd.concat(blocks, ignore_index=True)
