@@ -46,7 +46,14 @@ from overdue.models.scorecard import feature_family, feature_label
 from overdue.models.specs import OUTCOME
 from overdue.models.validation import time_ordered_split
 
-__all__ = ["BOOSTING_GRID", "BoostingResult", "ShapImportance", "fit_boosting", "shap_importance"]
+__all__ = [
+    "BOOSTING_GRID",
+    "BoostingResult",
+    "ShapImportance",
+    "fit_boosting",
+    "importance_agreement",
+    "shap_importance",
+]
 
 #: What every fit shares: a binary log-loss objective, a small learning rate (early stopping
 #: picks the rounds), row and column subsampling with L2 shrinkage against over-fitting, and what
@@ -358,3 +365,22 @@ def shap_importance(
         index=pd.Index(family_abs.index, name="family"),
     ).sort_values("mean_abs_shap", ascending=False, kind="stable")
     return ShapImportance(frame, expected, by_feature, by_family)
+
+
+def importance_agreement(by_family: pd.DataFrame, shares: Mapping[str, float]) -> pd.DataFrame:
+    """The boosted model's SHAP shares by family beside another attribution's shares (the
+    Shapley shares of the logit's pseudo-R² on the causes page), with each one's ranks.
+
+    Examples
+    --------
+    >>> shap = pd.DataFrame({"family_label": ["Credit risk", "Loan purpose"], "share": [0.6, 0.4]},
+    ...                     index=pd.Index(["credit", "purpose"], name="family"))
+    >>> table = importance_agreement(shap, {"credit": 0.3, "purpose": 0.7})
+    >>> table[["shap_rank", "other_rank"]].values.tolist()
+    [[1, 2], [2, 1]]
+    """
+    table = by_family[["family_label", "share"]].rename(columns={"share": "shap_share"})
+    table["other_share"] = [shares.get(family, np.nan) for family in table.index]
+    table["shap_rank"] = table["shap_share"].rank(ascending=False, method="min").astype(int)
+    table["other_rank"] = table["other_share"].rank(ascending=False, method="min").astype("Int64")
+    return table

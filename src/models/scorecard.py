@@ -172,8 +172,8 @@ class Binning:
     summary : pandas.DataFrame
         Indexed by feature, largest IV first: ``label, family, kind`` (numerical or categorical),
         ``trend`` (of the default rate over the ordered bins: ascending, descending, peak,
-        valley), ``monotonic`` (whether the binning was constrained to be), ``bins, iv,
-        strength``.
+        valley; "categories" for a categorical feature), ``monotonic`` (whether a numerical
+        feature's binning is monotone), ``bins, iv, strength``.
     outcome : str
         The 0/1 outcome binned against.
     """
@@ -281,12 +281,13 @@ def bin_features(
 ) -> Binning:
     """Optimal binning of each feature against a 0/1 outcome (optbinning), with WoE and IV.
 
-    A numerical feature is binned monotonic in the default rate (optbinning's
-    ``"auto_asc_desc"``: ascending or descending, whichever carries more information) unless a
-    binning free to rise and fall (``"auto"``: peaks and valleys allowed) carries more
-    information by both ``min_iv_gain`` (relative) and ``min_iv_step`` (absolute): the relation
-    is treated as monotone unless the data say clearly that it is not (a free binning of pure
-    noise gains IV of a few thousandths, hence the absolute step). Categories are ordered by their default rate and merged
+    A numerical feature is first binned free to rise and fall (optbinning's ``"auto"``: the
+    trend, peaks and valleys allowed, chosen to carry the most information). When that binning
+    is not monotone in the default rate, the best monotone one (``"auto_asc_desc"``: ascending
+    or descending) replaces it unless the free one carries more information by both
+    ``min_iv_gain`` (relative) and ``min_iv_step`` (absolute): the relation is treated as
+    monotone unless the data say clearly that it is not (a free binning of pure noise gains IV
+    of a few thousandths, hence the absolute step). Categories are ordered by their default rate and merged
     where too small or too alike.
 
     Parameters
@@ -338,14 +339,23 @@ def bin_features(
                 False,
             )
         else:
-            binner = _fit_one(x, y, name, False, "auto_asc_desc", min_bin_size, max_n_bins)
             free = _fit_one(x, y, name, False, "auto", min_bin_size, max_n_bins)
-            iv_monotone = binner.binning_table.build().loc["Totals", "IV"]
-            iv_free = free.binning_table.build().loc["Totals", "IV"]
-            monotonic = not (
-                iv_free > (1 + min_iv_gain) * iv_monotone and iv_free - iv_monotone > min_iv_step
-            )
-            binner = binner if monotonic else free
+            if _trend(_bin_rows(free).query("bin != 'Missing'")["default_rate"].to_numpy()) in (
+                "ascending",
+                "descending",
+                "flat",
+            ):
+                # The best free binning is monotone already: it is the binning.
+                binner, monotonic = free, True
+            else:
+                binner = _fit_one(x, y, name, False, "auto_asc_desc", min_bin_size, max_n_bins)
+                iv_monotone = binner.binning_table.build().loc["Totals", "IV"]
+                iv_free = free.binning_table.build().loc["Totals", "IV"]
+                monotonic = not (
+                    iv_free > (1 + min_iv_gain) * iv_monotone
+                    and iv_free - iv_monotone > min_iv_step
+                )
+                binner = binner if monotonic else free
         binners[name] = binner
         table = _bin_rows(binner)
         ordered = table[~table["bin"].isin(["Missing"])]
