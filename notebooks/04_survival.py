@@ -56,7 +56,13 @@ from overdue.models import (
     fit_fine_gray,
     labelled_age_bands,
 )
-from overdue.models.labels import label_terms, labelled_summary, readable_warnings
+from overdue.models.labels import (
+    label_terms,
+    labelled,
+    labelled_summary,
+    readable,
+    readable_warnings,
+)
 from overdue.synthetic import compare_to_truth, read_truth
 from overdue.tables import model_table
 
@@ -95,9 +101,10 @@ out.record("cox_hr_fico", cox_table.loc["fico", ratio].to_dict())  # per 50 poin
 
 # %%
 zph = cox_zph(cox)
-out.save_table(zph.table, "cox_zph")
+zph_table = labelled(zph.table, data=sample.data)  # terms by their labels; the formula in term_formula
+out.save_table(zph_table, "cox_zph")
 out.record("cox_zph_global_p", zph.table.loc["GLOBAL", "p"])
-zph
+readable(zph_table)
 
 # %% [markdown]
 # #### Effects that change with loan age
