@@ -178,3 +178,22 @@ def test_iv_by_family_and_candidates():
     assert families.loc["credit", "strongest"] == "FICO score"
     assert families["share"].sum() == pytest.approx(1.0)
     assert iv_strength(0.02) == "weak"
+
+
+def test_refitting_on_part_of_the_sample_keeps_the_bins():
+    loans = simulated_loans(seed=15)
+    features = ["fico", "dti", "purpose_group", "emp_years"]
+    whole = bin_features(loans, features)
+    again = bin_features(loans, features, splits_from=whole)
+    pd.testing.assert_frame_equal(again.table, whole.table)
+    part = loans.iloc[: len(loans) // 2]
+    refit = bin_features(part, features, splits_from=whole)
+    assert refit.table["bin"].tolist() == whole.table["bin"].tolist()
+    assert refit.table.groupby("feature")["count"].sum().eq(len(part)).all()
+    fico = refit.table[refit.table["feature"] == "fico"]
+    total_repaid, total_defaulted = fico["repaid"].sum(), fico["defaulted"].sum()
+    filled = fico[fico["count"] > 0]
+    by_hand = np.log((filled["repaid"] / total_repaid) / (filled["defaulted"] / total_defaulted))
+    np.testing.assert_allclose(filled["woe"], by_hand, atol=1e-12)
+    with pytest.raises(ValueError, match="splits_from"):
+        bin_features(loans.assign(other=1.0), ["other"], splits_from=whole)

@@ -326,7 +326,8 @@ def fit_out_of_time_models(
     The recalibration is fitted where the development window can judge a model out of time:
     its latest months (the fewest whole months holding ``validation_share`` of its loans, as
     the boosting's tuning split), scored by each model fitted on the months before them
-    (the boosted model's tuning fit is that model); the recalibration ``logit p' = a + b logit
+    (the boosted model's tuning fit is that model; the scorecard keeps the whole window's bins
+    and features, its WoE and logit re-estimated on the earlier months); the recalibration ``logit p' = a + b logit
     p`` learnt there is applied to the later loans' probabilities from the models fitted on the
     whole window. (Recalibrating a maximum-likelihood logit on its own fitting sample changes
     nothing: ``a = 0, b = 1`` solve its score equations.)
@@ -373,8 +374,12 @@ def fit_out_of_time_models(
     early, holdout = development.loc[~in_holdout], development.loc[in_holdout]
     early_logit = out_of_time_auc(development, rhs, outcome=outcome, cutoff=last_early,
                                   date_col=date_col, cluster=cluster, alpha=alpha)  # fmt: skip
-    early_card = fit_scorecard(early, features, outcome=outcome,
-                               binning=bin_features(early, features, outcome=outcome))  # fmt: skip
+    # The held-out scorecard keeps the whole window's bins (choosing them is the slow part) and
+    # re-estimates their WoE and its logit on the earlier months: only the bin edges saw the
+    # held-out months' loans.
+    early_binning = bin_features(early, features, outcome=outcome, splits_from=card.binning)
+    early_card = fit_scorecard(early, card.features, outcome=outcome, binning=early_binning,
+                               min_iv=0.0)  # fmt: skip
     holdout_probabilities = {
         "logit": early_logit.p,
         "scorecard": early_card.predict(holdout),

@@ -230,20 +230,34 @@ def _bin_text(label) -> str:
     return str(label)
 
 
-def _fit_one(x, y, name, categorical, trend, min_bin_size, max_n_bins):
+def _fit_one(x, y, name, categorical, trend, min_bin_size, max_n_bins, splits=None):
     from optbinning import OptimalBinning
 
+    fixed = {}
+    if splits is not None:
+        # Keep the given bins: optbinning then only counts the loans in each.
+        splits = [list(group) for group in splits] if categorical else list(splits)
+        fixed = {"user_splits": splits, "user_splits_fixed": [True] * len(splits)}
     binner = OptimalBinning(
         name=name,
         dtype="categorical" if categorical else "numerical",
         monotonic_trend=trend,
-        min_bin_size=min_bin_size,
-        max_n_bins=max_n_bins,
+        min_bin_size=min_bin_size if splits is None else None,
+        max_n_bins=max_n_bins if splits is None else None,
+        **fixed,
     )
     with warnings.catch_warnings():
         # optbinning warns about its own defaults for categorical inputs; the fit is checked below.
         warnings.simplefilter("ignore")
-        binner.fit(x, y)
+        try:
+            binner.fit(x, y)
+        except ValueError as err:
+            if "pure prebins" not in str(err):
+                raise
+            # A kept bin with no defaults (or no repaid loans) in this sample: optbinning will
+            # not fix it, so the given cut points become candidates it may merge.
+            binner.set_params(user_splits_fixed=None)
+            binner.fit(x, y)
     if binner.status not in ("OPTIMAL", "FEASIBLE"):
         raise ValueError(f"binning of {name!r} failed: solver status {binner.status}")
     return binner
@@ -278,6 +292,7 @@ def bin_features(
     max_n_bins: int | None = 10,
     min_iv_gain: float = 0.2,
     min_iv_step: float = 0.01,
+    splits_from: Binning | None = None,
 ) -> Binning:
     """Optimal binning of each feature against a 0/1 outcome (optbinning), with WoE and IV.
 
@@ -306,6 +321,11 @@ def bin_features(
     min_iv_gain, min_iv_step : float
         Relative and absolute gain in IV a non-monotone binning needs to be kept instead of the
         monotone one.
+    splits_from : Binning, optional
+        Keep this binning's bins (its cut points and groups of categories) and only re-estimate
+        their counts, WoE and IV on ``df`` (a model refitted on part of its sample keeps its
+        bins; ``monotonic`` is then the given binning's). A bin holding no defaults or no repaid
+        loans of ``df`` is merged into a neighbour, as optbinning cannot keep it.
 
     Returns
     -------
@@ -333,7 +353,13 @@ def bin_features(
     for name in features:
         categorical = _is_categorical(df[name])
         x = _as_input(df[name], categorical)
-        if categorical:
+        if splits_from is not None:
+            if name not in splits_from.binners:
+                raise ValueError(f"feature {name!r} is not in the binning given as splits_from")
+            source = splits_from.binners[name]
+            binner = _fit_one(x, y, name, categorical, None, None, None, source.splits)
+            monotonic = bool(splits_from.summary.loc[name, "monotonic"])
+        elif categorical:
             binner, monotonic = (
                 _fit_one(x, y, name, True, None, min_bin_size, max_n_bins),
                 False,
