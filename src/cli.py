@@ -54,10 +54,10 @@ def _build(args) -> None:
 
 
 def _run(args) -> None:
-    from overdue.pipeline import parse_overrides, run_report
+    from overdue.pipeline import parse_overrides, run_reports
 
-    run_report(
-        args.config,
+    run_reports(
+        args.config or [None],
         parse_overrides(args.param),
         run_id=args.run_id,
         max_workers=args.max_workers,
@@ -147,7 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="execute the notebooks with papermill into reports/<run-id>"
     )
     run.add_argument(
-        "--config", default=None, help="YAML parameter set, e.g. configs/default.yaml"
+        "--config",
+        action="append",
+        default=None,
+        help="YAML parameter set, e.g. configs/default.yaml; repeat it to run several studies "
+        "at once, each into its own run folder (reports/latest ends on the last)",
     )
     run.add_argument(
         "-p",
@@ -158,7 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="override one parameter (repeatable); values are YAML literals",
     )
     run.add_argument(
-        "--run-id", default=None, help="name of the run folder (default: time + random)"
+        "--run-id",
+        default=None,
+        help="name of the run folder (default: time + random; with several configs, "
+        "<run-id>-<config name> each)",
     )
     run.add_argument(
         "--max-workers",

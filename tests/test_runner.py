@@ -14,7 +14,7 @@ import pytest
 
 from conftest import make_root
 from overdue.errors import ConfigError
-from overdue.pipeline import run_report
+from overdue.pipeline import NotebookFailed, run_report, run_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,11 +173,22 @@ def _timeline(run_dir: Path) -> dict[str, tuple[float, float]]:
     }
 
 
+KERNEL_FACTS = (
+    "import json, os, pathlib\n"
+    "facts = {name: os.environ.get(name) for name in ['MPLBACKEND', 'OPENBLAS_NUM_THREADS']}\n"
+    "pathlib.Path(f'kernel-{os.getpid()}.json').write_text(json.dumps(facts))"
+)
+
+
 @pytest.mark.parametrize("workers", [2, 1])
-def test_independent_notebooks_run_concurrently_and_the_summary_after_them(tmp_path, workers):
+def test_independent_notebooks_run_concurrently_and_the_summary_after_them(
+    tmp_path, workers, monkeypatch
+):
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # as the tests run: the kernels still draw inline
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     root = make_root(tmp_path, [])
     for name in ["01_first", "02_second"]:
-        write_notebook(root / "notebooks" / f"{name}.ipynb", sleeping(3))
+        write_notebook(root / "notebooks" / f"{name}.ipynb", KERNEL_FACTS, sleeping(3))
     write_notebook(root / "notebooks" / "06_summary.ipynb", "x = 1")
     lines = []
     run_dir = run_report(None, root=root, echo=lines.append, max_workers=workers)
@@ -195,6 +206,11 @@ def test_independent_notebooks_run_concurrently_and_the_summary_after_them(tmp_p
         assert f"[{number}/3] {name} …" in lines
         assert any(line.startswith(f"[{number}/3] {name} done in ") for line in lines)
     assert lines[0].endswith(f"3 notebooks, up to {workers} at once -> {run_dir}")
+    # each kernel ran in the project root, drawing inline, its BLAS on one thread
+    facts = [json.loads(p.read_text()) for p in root.glob("kernel-*.json")]
+    assert facts == 2 * [
+        {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "OPENBLAS_NUM_THREADS": "1"}
+    ]
     assert lines[-1].startswith(f"run {run_dir.name} ok in ")
 
 
@@ -256,3 +272,42 @@ def test_max_workers_from_the_config_and_checked(tmp_path):
     config.write_text("max_workers: 0\n")
     with pytest.raises(ConfigError, match="max_workers must be a whole number"):
         run_report(config, root=root)
+
+
+def test_several_studies_share_the_kernels_and_each_publishes(tmp_path):
+    root = make_root(tmp_path, [])
+    write_notebook(root / "notebooks" / "01_panel.ipynb", sleeping(4))
+    write_notebook(root / "notebooks" / "02_loans.ipynb", sleeping(2))
+    write_notebook(root / "notebooks" / "06_summary.ipynb", "x = 1")
+    panel, loans = tmp_path / "panel.yaml", tmp_path / "loans.yaml"
+    panel.write_text("description: The panel study.\nnotebooks: [01_panel]\n")
+    loans.write_text("description: The loan study.\nnotebooks: [02_loans, 06_summary]\n")
+    lines = []
+    runs = run_reports([panel, loans], root=root, run_id="both", echo=lines.append, max_workers=2)
+    assert [r.name for r in runs] == ["both-panel", "both-loans"]
+    first, second = (_timeline(r) for r in runs)
+    assert first["01_panel"][0] < second["02_loans"][1]  # side by side, not one after the other
+    assert second["06_summary"][0] >= second["02_loans"][1] - 0.05  # waits for its own run only
+    reports = root / "reports"
+    assert (reports / "latest").resolve().name == "both-loans"  # the last config's
+    assert (reports / "latest-panel").resolve().name == "both-panel"
+    assert (reports / "latest-loans").resolve().name == "both-loans"
+    assert any(line.startswith("both-panel: [1/1] 01_panel done in") for line in lines)
+    index = (reports / "both-loans" / "index.html").read_text()
+    assert "../latest-panel/index.html" in index and "The panel study." in index
+
+
+def test_a_study_that_fails_does_not_stop_the_other(tmp_path):
+    root = make_root(tmp_path, [])
+    write_notebook(root / "notebooks" / "01_good.ipynb", sleeping(2))
+    _failing_notebook(root / "notebooks" / "02_fails.ipynb")
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("notebooks: [01_good]\n")
+    bad.write_text("notebooks: [02_fails]\n")
+    with pytest.raises(NotebookFailed, match="02_fails.ipynb failed in cell"):
+        run_reports([good, bad], root=root, run_id="r", echo=lambda *_: None)
+    reports = root / "reports"
+    assert json.loads((reports / "r-good" / "manifest.json").read_text())["status"] == "ok"
+    assert json.loads((reports / "r-bad" / "manifest.json").read_text())["status"] == "failed"
+    assert (reports / "latest").resolve().name == "r-good"  # a failed run never takes latest
+    assert not (reports / "latest-bad").exists()

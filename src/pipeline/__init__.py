@@ -27,6 +27,7 @@ from overdue.pipeline.run import (
     parse_overrides,
     read_config,
     run_report,
+    run_reports,
 )
 
 __all__ = [
@@ -39,5 +40,6 @@ __all__ = [
     "parse_overrides",
     "read_config",
     "run_report",
+    "run_reports",
     "write_index",
 ]

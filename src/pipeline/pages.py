@@ -335,6 +335,13 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
     parts.append("</ol>")
     if SUMMARY in pages:
         parts.append(f"<p>All findings on one page: {_page_link(SUMMARY, pages[SUMMARY])}.</p>")
+    studies = other_studies(run_dir, manifest)
+    if studies:
+        parts.append("<p>Published beside this study: ")
+        parts.append(
+            "; ".join(f"<a href='{_esc(href)}'>{_esc(text)}</a>" for href, text in studies)
+        )
+        parts.append(".</p>")
     parts.append("</nav></header><main>")
 
     for number, (question, findings) in enumerate(findings_by_question(numbers), 1):
@@ -361,7 +368,8 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
             parts.append("</ul>")
         if in_run or looks:
             parts.append("<h3>Pages</h3><ul class='pages'>")
-            parts += [f"<li>{_page_entry(p, pages[p])}</li>" for p in in_run]
+            said = {line for _, line in findings}
+            parts += [f"<li>{_page_entry(p, pages[p], said)}</li>" for p in in_run]
             parts += [
                 f"<li>{_page_link(look.page, pages[look.page], '#' + look.anchor, look.text)}</li>"
                 for look in looks
@@ -394,7 +402,8 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
             for page, line in others_findings
         ]
         parts.append("</ul><ul class='pages'>")
-        parts += [f"<li>{_page_entry(p, pages[p])}</li>" for p in others]
+        said = {line for _, line in others_findings}
+        parts += [f"<li>{_page_entry(p, pages[p], said)}</li>" for p in others]
         parts.append("</ul></div></section>")
 
     parts.append("</main>")
@@ -406,11 +415,43 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
     return target
 
 
-def _page_entry(name: str, info: dict) -> str:
+def other_studies(run_dir: Path, manifest: dict) -> list[tuple[str, str]]:
+    """(link, description) of the last good run of every other config in the same ``reports/``
+    folder (its ``latest-<config>`` pointer), for the index to link."""
+    own = f"latest-{Path(manifest['config']).stem}" if manifest.get("config") else None
+    studies = []
+    for pointer in sorted(Path(run_dir).parent.glob("latest-*")):
+        if pointer.name == own or not (pointer / "index.html").is_file():
+            continue
+        try:
+            other = json.loads((pointer / "manifest.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if other.get("run_id") == manifest.get("run_id"):
+            continue
+        text = other.get("description") or pointer.name.removeprefix("latest-")
+        studies.append((f"../{pointer.name}/index.html", text))
+    return studies
+
+
+def _page_entry(name: str, info: dict, said=frozenset()) -> str:
     entry = _page_link(name, info)
     if info.get("status") == "stopped":
-        entry += f" <span class='status'>stopped early: {_esc(info.get('reason', ''))}</span>"
+        reason = info.get("reason", "")
+        # the reason is usually among the headline findings already (RunOutput.stop_unless)
+        detail = "" if reason in said else f": {_esc(reason)}"
+        entry += f" <span class='status'>stopped early{detail}</span>"
     return entry
+
+
+def _when(stamp) -> str | None:
+    """An ISO time as a reader reads it (``2026-12-02 01:42:06 UTC``)."""
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return None if stamp is None else str(stamp)
+    zone = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
+    return f"{moment:%Y-%m-%d %H:%M:%S}{zone}"
 
 
 def _digest(sums: dict[str, str]) -> str:
@@ -431,8 +472,8 @@ def _run_facts(run_dir: Path, manifest: dict, figures: list[str]) -> str:
             ("run", manifest.get("run_id")),
             ("config", manifest.get("config")),
             ("commit", commit),
-            ("started", manifest.get("started")),
-            ("finished", manifest.get("finished")),
+            ("started", _when(manifest.get("started"))),
+            ("finished", _when(manifest.get("finished"))),
             ("duration", f"{seconds:.1f} s" if isinstance(seconds, int | float) else seconds),
             ("notebooks at once", manifest.get("max_workers")),
         ],

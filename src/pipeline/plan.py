@@ -82,9 +82,14 @@ QUESTIONS: tuple[Question, ...] = (
         title="What overdue is and how it moves",
         asks="How often payments are missed, how delinquency rolls forward (1 → 2 → 3+ months "
         "past due → default) or cures, and how that changes by vintage.",
-        pages=("00_data", "01_features", "02_descriptive"),
-        # Vintage curves say how overdue moves; a loan file without payment dates has only rates.
-        key_figures=("02_descriptive_vintage_curves", "02_descriptive_default_rates"),
+        pages=("00_data", "01_features", "02_descriptive", "07_dynamics"),
+        # Vintage curves say how overdue moves in a loan file (one without payment dates has only
+        # default rates); the transition matrix says it in a delinquency panel.
+        key_figures=(
+            "02_descriptive_vintage_curves",
+            "07_dynamics_transition_matrix",
+            "02_descriptive_default_rates",
+        ),
         pending="No page of this run describes the loans yet.",
     ),
     Question(
@@ -114,13 +119,14 @@ QUESTIONS: tuple[Question, ...] = (
         title="Remedies",
         asks="How much better risk assessment (scorecards, machine learning, stability "
         "monitoring) would have done, and at what cost in approvals and profit.",
-        pending="No page answers this yet: scorecards, machine learning and stability "
-        "monitoring are still to come.",
+        pages=("09_remedies",),
+        key_figures=("09_remedies_profit_curve", "09_remedies_psi"),
+        pending="No page of this run answers this yet.",
         first_looks=(
             FirstLook(
                 page="05_causes",
                 anchor="A-stricter-approval-cut-off",
-                text="A first look: a stricter approval cut-off (causes page)",
+                text="A stricter approval cut-off (on the causes page)",
                 headlines=r"(?i)\bapprov",
             ),
         ),

@@ -60,8 +60,13 @@ RECORDED_PACKAGES = [
 #: scheduler's environment names (tests set MPLBACKEND=Agg, which would publish pages without).
 KERNEL_MPLBACKEND = "module://matplotlib_inline.backend_inline"
 
-#: Thread-count variables of the BLAS and OpenMP libraries numpy and scipy may use.
+#: Thread-count variables of the BLAS and OpenMP libraries numpy and scipy may use, and the
+#: count each kernel gets unless the environment sets them: one, so that concurrent kernels do
+#: not oversubscribe the cores, and so that a run's numbers are the same to the last digit
+#: however many notebooks run at once and however many cores the machine has (a BLAS splits
+#: its sums by thread, which moves the last digits of a large fit).
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+KERNEL_THREADS = "1"
 
 
 class NotebookFailed(OverdueError):
@@ -190,13 +195,25 @@ def _data_checksums(root: Path, parameters: dict) -> dict:
     return {"raw": read_checksums(raw_dir), "processed": processed}
 
 
-def _point_latest_at(reports: Path, run_dir: Path) -> None:
+def latest_names(config: str | os.PathLike | None) -> list[str]:
+    """The pointers a successful run moves: ``latest``, and ``latest-<config>`` for a run from a
+    config (so each study's last good run stays one name away when several are published).
+
+    Examples
+    --------
+    >>> latest_names("configs/taiwan.yaml"), latest_names(None)
+    (['latest', 'latest-taiwan'], ['latest'])
+    """
+    return ["latest"] + ([f"latest-{Path(config).stem}"] if config else [])
+
+
+def _point_latest_at(reports: Path, run_dir: Path, names=("latest",)) -> None:
     with exclusive_lock(reports):
-        link = reports / "latest"
-        tmp = reports / f".latest.{os.getpid()}"
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(run_dir.name)
-        os.replace(tmp, link)  # atomic: readers see the old run or the new, never neither
+        for name in names:
+            tmp = reports / f".{name}.{os.getpid()}"
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(run_dir.name)
+            os.replace(tmp, reports / name)  # atomic: readers see the old run or the new
 
 
 def _write_json(path: Path, content: dict) -> None:
@@ -204,10 +221,14 @@ def _write_json(path: Path, content: dict) -> None:
         tmp.write_text(json.dumps(content, indent=1, sort_keys=True, default=str) + "\n")
 
 
-def _previous_seconds(reports: Path) -> dict[str, float]:
-    """Each notebook's time in the last successful run (to start the longest first)."""
+def _previous_seconds(reports: Path, config=None) -> dict[str, float]:
+    """Each notebook's time in the config's last successful run, else in the last successful
+    run (to start the longest first)."""
+    pointer = reports / latest_names(config)[-1]
+    if not pointer.exists():
+        pointer = reports / "latest"
     try:
-        previous = json.loads((reports / "latest" / "manifest.json").read_text())
+        previous = json.loads((pointer / "manifest.json").read_text())
         return {name: float(info["seconds"]) for name, info in previous["notebooks"].items()}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
@@ -261,69 +282,214 @@ def run_report(
     --------
     >>> run_report("configs/smoke.yaml", max_workers=2)  # doctest: +SKIP
     """
+    return run_reports(
+        [config],
+        overrides,
+        root,
+        run_id,
+        kernel_name=kernel_name,
+        echo=echo,
+        max_workers=max_workers,
+    )[0]
+
+
+def run_reports(
+    configs: list,
+    overrides: dict | None = None,
+    root: str | os.PathLike | None = None,
+    run_id: str | None = None,
+    kernel_name: str = "python3",
+    echo=print,
+    max_workers: int | None = None,
+) -> list[Path]:
+    """Several studies at once: one run folder per config, their notebooks sharing one pool of
+    ``max_workers`` kernels, so that one study's long page runs beside the other's pages.
+
+    Each run is what :func:`run_report` makes of its config, and succeeds or fails alone: a
+    failing notebook stops its own run only; the others publish. Every config is checked before
+    anything runs. ``reports/latest`` ends on the last config's run when it succeeded (list the
+    main study last); ``reports/latest-<config>`` on each config's.
+
+    Parameters
+    ----------
+    configs : list of path or None
+        The configs, in order.
+    run_id : str, optional
+        The run folder's name for one config; for several, each is ``<run_id>-<config name>``.
+    overrides, root, kernel_name, echo, max_workers
+        As for :func:`run_report` (the default ``max_workers`` is the smallest any config sets,
+        else the number of cores).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The run folders, in the configs' order.
+
+    Raises
+    ------
+    NotebookFailed
+        After the other runs published: the first notebook that failed.
+    """
     root = Path(root) if root else project_root()
+    if not configs:
+        configs = [None]
+    plans = [_prepare(config, overrides, root) for config in configs]
+    set_by_configs = [w for plan in plans if (w := plan["max_workers"]) is not None]
+    workers = (
+        _check_workers(max_workers, "max_workers")
+        or (min(set_by_configs) if set_by_configs else None)
+        or available_cores()
+    )
+    reports = root / "reports"
+    stamp = f"run-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    base = run_id or stamp
+    names = [
+        base if len(plans) == 1 else f"{base}-{Path(p['config']).stem if p['config'] else i}"
+        for i, p in enumerate(plans)
+    ]
+    previous = {
+        name: _previous_seconds(reports, plan["config"]) for name, plan in zip(names, plans)
+    }
+    lock = threading.Lock()
+    done: queue.Queue = queue.Queue()
+    runs = []
+    for name, plan in zip(names, plans):
+        run_dir = reports / name
+        run_dir.mkdir(parents=True, exist_ok=False)
+        (run_dir / "notebooks").mkdir()
+        manifest = {
+            "run_id": name,
+            "status": "running",
+            "config": str(plan["config"]) if plan["config"] else None,
+            "description": plan["description"],
+            "parameters": plan["parameters"],
+            "max_workers": workers,
+            "started": datetime.now(UTC).isoformat(),
+            "git": _git_commit(root),
+            "packages": _versions(),
+            "data": _data_checksums(root, plan["parameters"]),
+            "notebooks": {},
+        }
+        _write_json(run_dir / "manifest.json", manifest)
+        echo(
+            f"run {name}: {len(plan['notebooks'])} notebooks, up to {workers} at once -> {run_dir}"
+        )
+        runs.append(
+            _Run(
+                plan["notebooks"],
+                plan["declared"],
+                plan["parameters"],
+                run_dir,
+                root,
+                kernel_name,
+                manifest,
+                echo,
+                lock,
+                done,
+                prefix=f"{name}: " if len(plans) > 1 else "",
+            )
+        )
+    try:
+        with _sigterm_as_interrupt():
+            _schedule(runs, workers, previous, done)
+    except KeyboardInterrupt:
+        for run in runs:
+            run.stop_all("interrupted")
+            if run.manifest["status"] == "running":
+                run.update(status="interrupted", finished=datetime.now(UTC).isoformat())
+        raise
+    except Exception as error:
+        for run in runs:
+            run.stop_all("cancelled")
+            if run.manifest["status"] == "running":  # the runner's own failure, not a page's
+                run.update(status="failed", error=f"{type(error).__name__}: {error}")
+        raise
+    for run, plan in zip(runs, plans):
+        if run.failure is not None:
+            continue
+        run.update(
+            status="ok",
+            finished=datetime.now(UTC).isoformat(),
+            seconds=round(time.perf_counter() - run.started, 2),
+        )
+        write_index(run.run_dir, run.manifest)
+        _point_latest_at(reports, run.run_dir, latest_names(plan["config"]))
+        echo(
+            f"run {run.run_dir.name} ok in {run.manifest['seconds']:.0f} s: "
+            f"{run.run_dir / 'index.html'}"
+        )
+    failed = next((run for run in runs if run.failure is not None), None)
+    if failed is not None:
+        failed.raise_failed()
+    return [run.run_dir for run in runs]
+
+
+def _prepare(config, overrides: dict | None, root: Path) -> dict:
+    """A config read and checked against the notebooks it runs, before anything runs."""
     settings = read_config(config)
     parameters = {**settings["parameters"], **(overrides or {})}
     if "output_dir" in parameters:
         raise ConfigError(
             "output_dir is set by the runner (each run writes only into reports/<run-id>)"
         )
-    workers = (
-        _check_workers(max_workers, "max_workers")
-        or _check_workers(settings["max_workers"], str(config))
-        or available_cores()
-    )
+    _check_workers(settings["max_workers"], str(config))
     notebooks = notebooks_in(root / "notebooks")
     if settings["notebooks"]:
         wanted = set(settings["notebooks"])
         notebooks = [nb for nb in notebooks if nb.stem in wanted]
     declared = {nb: declared_parameters(nb) for nb in notebooks}
     _check_parameters(parameters, declared)
-
-    reports = root / "reports"
-    run_id = run_id or f"run-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    run_dir = reports / run_id
-    previous = _previous_seconds(reports)
-    run_dir.mkdir(parents=True, exist_ok=False)
-    (run_dir / "notebooks").mkdir()
-    manifest = {
-        "run_id": run_id,
-        "status": "running",
-        "config": str(config) if config else None,
-        "description": settings["description"],
+    return {
+        "config": config,
         "parameters": parameters,
-        "max_workers": workers,
-        "started": datetime.now(UTC).isoformat(),
-        "git": _git_commit(root),
-        "packages": _versions(),
-        "data": _data_checksums(root, parameters),
-        "notebooks": {},
+        "notebooks": notebooks,
+        "declared": declared,
+        "max_workers": settings["max_workers"],
+        "description": settings["description"],
     }
-    _write_json(run_dir / "manifest.json", manifest)
-    echo(f"run {run_id}: {len(notebooks)} notebooks, up to {workers} at once -> {run_dir}")
-    run = _Run(
-        notebooks, declared, parameters, run_dir, root, kernel_name, manifest, echo, workers
-    )
-    try:
-        with _sigterm_as_interrupt():
-            run.execute(previous)
-    except KeyboardInterrupt:
-        run.stop_all("interrupted")
-        run.update(status="interrupted", finished=datetime.now(UTC).isoformat())
-        raise
-    except Exception as error:
-        if manifest["status"] == "running":  # not a notebook's failure: the runner's own
-            run.update(status="failed", error=f"{type(error).__name__}: {error}")
-        raise
-    run.update(
-        status="ok",
-        finished=datetime.now(UTC).isoformat(),
-        seconds=round(time.perf_counter() - run.started, 2),
-    )
-    write_index(run_dir, manifest)
-    _point_latest_at(reports, run_dir)
-    echo(f"run {run_id} ok in {manifest['seconds']:.0f} s: {run_dir / 'index.html'}")
-    return run_dir
+
+
+def _schedule(runs: list, workers: int, previous: dict, done: queue.Queue) -> None:
+    """Start each run's notebooks once those they need finished, the longest (by the last good
+    run) first, up to ``workers`` at once across the runs. A failing notebook stops its run;
+    the runner's own error stops everything and is raised."""
+    waiting = [(run, nb) for run in runs for nb in run.notebooks]
+    waiting.sort(key=lambda item: -previous[item[0].run_dir.name].get(item[1].stem, 0.0))
+    while True:
+        waiting = [(run, nb) for run, nb in waiting if run.failure is None]
+        running = sum(len(run.threads) for run in runs)
+        if not waiting and not running:
+            return
+        while running < workers:
+            ready = next(
+                (
+                    (run, nb)
+                    for run, nb in waiting
+                    if set(start_after(nb.stem, run.stems)) <= run.finished
+                ),
+                None,
+            )
+            if ready is None:
+                break
+            waiting.remove(ready)
+            ready[0].start(ready[1])
+            running += 1
+        try:
+            run, outcome = done.get(timeout=0.5)  # a timeout keeps signals prompt
+        except queue.Empty:
+            continue
+        stem = outcome.notebook.stem
+        thread = run.threads.pop(stem, None)
+        if thread is not None:
+            thread.join()
+        if outcome.status == "error":
+            raise outcome.error
+        if outcome.status == "failed" and run.failure is None:
+            run.failure = outcome
+            run.stop_all("cancelled")
+            run.record_failure()
+        elif outcome.status in ("ok", "stopped"):
+            run.finished.add(stem)
 
 
 @contextlib.contextmanager
@@ -385,6 +551,9 @@ class _Outcome:
 
 @dataclass
 class _Run:
+    """One config's run: its notebooks, manifest and kernels (the scheduler starts its
+    notebooks; each runs in a thread of its own)."""
+
     notebooks: list[Path]
     declared: dict
     parameters: dict
@@ -393,19 +562,21 @@ class _Run:
     kernel_name: str
     manifest: dict
     echo: object
-    workers: int
+    lock: threading.Lock  # shared by the runs: guards manifests, the echo and the kernels
+    done: queue.Queue  # shared: (run, outcome) of each finished notebook
+    prefix: str = ""
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self):
-        self.lock = threading.Lock()  # guards the manifest, the echo and the kernels
         self.kernels: dict[str, object] = {}
         self.stopping: str | None = None
-        self.done: queue.Queue[_Outcome] = queue.Queue()
+        self.failure: _Outcome | None = None
+        self.finished: set[str] = set()
         self.threads: dict[str, threading.Thread] = {}
-        self.number = {nb.stem: i for i, nb in enumerate(self.notebooks, 1)}
-        threads = str(max(1, available_cores() // self.workers))
+        self.stems = [nb.stem for nb in self.notebooks]
+        self.number = {stem: i for i, stem in enumerate(self.stems, 1)}
         self.env = {"MPLBACKEND": KERNEL_MPLBACKEND} | {
-            name: os.environ.get(name, threads) for name in THREAD_VARIABLES
+            name: os.environ.get(name, KERNEL_THREADS) for name in THREAD_VARIABLES
         }
 
     # -- bookkeeping (any thread) ---------------------------------------------------------
@@ -420,40 +591,11 @@ class _Run:
 
     def say(self, stem: str, text: str) -> None:
         with self.lock:
-            self.echo(f"[{self.number[stem]}/{len(self.notebooks)}] {stem} {text}")
+            self.echo(f"{self.prefix}[{self.number[stem]}/{len(self.stems)}] {stem} {text}")
 
-    # -- scheduling (main thread) ---------------------------------------------------------
+    # -- control (the scheduler's thread) -------------------------------------------------
 
-    def execute(self, previous: dict[str, float]) -> None:
-        """Start each notebook once those it needs finished, the longest (by the last good
-        run) first, up to ``workers`` at once; raise on the first failure."""
-        stems = [nb.stem for nb in self.notebooks]
-        waiting = sorted(self.notebooks, key=lambda nb: -previous.get(nb.stem, 0.0))
-        finished: set[str] = set()
-        while waiting or self.threads:
-            while len(self.threads) < self.workers:
-                ready = next(
-                    (nb for nb in waiting if set(start_after(nb.stem, stems)) <= finished), None
-                )
-                if ready is None:
-                    break
-                waiting.remove(ready)
-                self._start(ready)
-            try:
-                outcome = self.done.get(timeout=0.5)  # a timeout keeps signals prompt
-            except queue.Empty:
-                continue
-            stem = outcome.notebook.stem
-            self.threads.pop(stem).join()
-            if outcome.status == "error":
-                self.stop_all("cancelled")
-                raise outcome.error
-            if outcome.status == "failed":
-                self.stop_all("cancelled")
-                self._raise_failed(outcome)
-            finished.add(stem)
-
-    def _start(self, notebook: Path) -> None:
+    def start(self, notebook: Path) -> None:
         thread = threading.Thread(
             target=self._worker, args=(notebook,), name=f"notebook {notebook.stem}", daemon=True
         )
@@ -467,8 +609,8 @@ class _Run:
         thread.start()
 
     def stop_all(self, status: str) -> None:
-        """Stop every running kernel, mark their notebooks ``status`` and wait for their threads
-        (a few seconds: the kernels are killed, so the clients see them gone)."""
+        """Stop every running kernel of this run, mark their notebooks ``status`` and wait for
+        their threads (a few seconds: the kernels are killed, so the clients see them gone)."""
         with self.lock:
             self.stopping = status
             kernels = list(self.kernels.values())
@@ -481,20 +623,24 @@ class _Run:
             if self.manifest["notebooks"].get(stem, {}).get("status") == "running":
                 self.update(stem, status=status)  # those that finished meanwhile keep theirs
 
-    def _raise_failed(self, outcome: _Outcome) -> None:
-        error, notebook = outcome.error, outcome.notebook
-        executed = self.run_dir / "notebooks" / notebook.name
+    def record_failure(self) -> None:
+        error = self.failure.error
         self.update(
             status="failed",
-            failed_notebook=notebook.stem,
+            failed_notebook=self.failure.notebook.stem,
             failed_cell=error.exec_count,
             error=f"{error.ename}: {error.evalue}",
+            finished=datetime.now(UTC).isoformat(),
         )
+
+    def raise_failed(self) -> None:
+        error, notebook = self.failure.error, self.failure.notebook
+        executed = self.run_dir / "notebooks" / notebook.name
         first_line = (error.source or "").strip().splitlines()[:1] or [""]
         raise NotebookFailed(
             f"notebook {notebook.name} failed in cell [{error.exec_count}] "
             f"`{first_line[0][:80]}` ({error.ename}: {error.evalue}); executed copy kept at "
-            f"{executed}; reports/latest unchanged"
+            f"{executed}; reports/latest not moved to this run"
         ) from None
 
     # -- one notebook (its own thread) ----------------------------------------------------
@@ -505,7 +651,7 @@ class _Run:
             outcome = self._execute_one(notebook, started)
         except BaseException as error:  # noqa: BLE001  (handed to the main thread)
             outcome = _Outcome(notebook, time.perf_counter() - started, "error", error=error)
-        self.done.put(outcome)
+        self.done.put((self, outcome))
 
     def _execute_one(self, notebook: Path, started: float) -> _Outcome:
         import papermill
