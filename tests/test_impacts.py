@@ -153,11 +153,16 @@ def test_linear_fit_has_the_hc1_sandwich(fixture):
 def test_expected_and_realised_loss_by_hand():
     from overdue.models.impacts import expected_and_realised_loss, rate_by_bins
 
-    features = pd.DataFrame({
-        "grade": ["A", "A", "A", "A"], "defaulted": [1, 0, 1, 0],
-        "funded_amnt": [1000.0, 1000.0, 2000.0, 3000.0],
-        "exposure_at_default": [800.0, np.nan, 1500.0, np.nan],
-        "net_recovery": [80.0, np.nan, 100.0, np.nan], "int_rate": [0.1] * 4})
+    features = pd.DataFrame(
+        {
+            "grade": ["A", "A", "A", "A"],
+            "defaulted": [1, 0, 1, 0],
+            "funded_amnt": [1000.0, 1000.0, 2000.0, 3000.0],
+            "exposure_at_default": [800.0, np.nan, 1500.0, np.nan],
+            "net_recovery": [80.0, np.nan, 100.0, np.nan],
+            "int_rate": [0.1] * 4,
+        }
+    )
     train = pd.Series([True, True, False, False])
     table = expected_and_realised_loss(features, [0.5, 0.1], train)
     lgd, ead_share = 1 - 80 / 800, 800 / 1000
@@ -166,4 +171,6 @@ def test_expected_and_realised_loss_by_hand():
     assert table.loc["A", "realised_loss"] == pytest.approx(1400.0)
     curve = rate_by_bins(pd.Series(np.arange(200.0)), pd.Series(np.arange(200) >= 150), bins=4)
     assert curve["rate"].tolist() == [0.0, 0.0, 0.0, 1.0]
-    assert (curve["ci_lower"] <= curve["rate"]).all() and (curve["rate"] <= curve["ci_upper"]).all()
+    assert (curve["ci_lower"] <= curve["rate"]).all() and (
+        curve["rate"] <= curve["ci_upper"]
+    ).all()
