@@ -51,7 +51,7 @@ from overdue.models.impacts import (
     mean_with_interval,
     rate_by_bins,
 )
-from overdue.models.labels import labelled_summary
+from overdue.models.labels import labelled_summary, readable
 
 out = RunOutput(output_dir, "08_impacts")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
@@ -90,9 +90,9 @@ score_change.round(2)
 borrowers = features.assign(ending=ending).dropna(subset=["credit_score_change", "months_to_last_pull"])
 adjusted = fit_linear(borrowers, "C(ending, Treatment('fully paid, never late')) + fico + months_to_last_pull",
                       outcome="credit_score_change", cluster=cluster)
-out.save_table(labelled_summary(adjusted, borrowers)[["label", "estimate", "se", "ci_lower", "ci_upper", "p"]],
-               "credit_score_change_adjusted")
-adjusted
+adjusted_table = labelled_summary(adjusted, borrowers)[["label", "estimate", "se", "ci_lower", "ci_upper", "p"]]
+out.save_table(adjusted_table, "credit_score_change_adjusted")
+readable(adjusted_table).round(3)
 
 # %% [markdown]
 # ## Late fees and returns by family of causes
@@ -156,8 +156,10 @@ by_grade.round(4)
 # %%
 recovery = model_sample(defaulted.reset_index(drop=True), columns=["recovery_rate"])
 recovery_fit = fit_fractional_logit(recovery.data, recovery.rhs, outcome="recovery_rate", cluster=cluster)
-out.save_table(labelled_summary(recovery_fit, recovery.data), "recovery_rate_model")
-recovery_fit
+recovery_table = labelled_summary(recovery_fit, recovery.data)
+out.save_table(recovery_table, "recovery_rate_model")
+readable(recovery_table)[["exp_estimate", "exp_ci_lower", "exp_ci_upper", "p"]].rename(
+    columns={"exp_estimate": "odds ratio", "exp_ci_lower": "95% lower", "exp_ci_upper": "95% upper"}).round(3)
 
 # %% [markdown]
 # ## Does the rate premium cover the expected loss?
