@@ -102,8 +102,9 @@ class BoostingResult:
     tuning : pandas.DataFrame
         One row per setting tried: its parameters, ``rounds``, validation ``logloss`` and
         ``auc``; ``chosen`` marks the best.
-    validation_months : tuple of str
-        First and last issue month held out for tuning.
+    validation_months : tuple of str or None
+        First and last issue month held out for tuning (None when the held-out loans were
+        given as a mask, a seeded split of loans without issue dates).
     validation_y, validation_p : numpy.ndarray
         Outcomes and predictions of the held-out months by the chosen setting trained on the
         months before them (the scores a recalibration on the development window can use).
@@ -118,7 +119,7 @@ class BoostingResult:
     params: dict
     rounds: int
     tuning: pd.DataFrame
-    validation_months: tuple[str, str]
+    validation_months: tuple[str, str] | None
     validation_y: np.ndarray = field(repr=False)
     validation_p: np.ndarray = field(repr=False)
     n_train: int = 0
@@ -185,6 +186,7 @@ def fit_boosting(
     max_rounds: int = 1000,
     early_stopping: int = 30,
     seed: int = 2024,
+    validation: np.ndarray | None = None,
 ) -> BoostingResult:
     """Fit LightGBM to the development loans, tuned on their latest months.
 
@@ -208,17 +210,26 @@ def fit_boosting(
         stopping.
     seed : int
         LightGBM's seed (it derives its bagging, feature-sampling and data seeds from it).
+    validation : numpy.ndarray of bool, optional
+        The loans to hold out, instead of the latest months (for loans without issue dates:
+        a seeded random split); ``date_col`` and ``validation_share`` are then not used.
 
     Returns
     -------
     BoostingResult
     """
     check_frame(df)
-    require_columns(df, [*features, date_col], "feature or date")
+    require_columns(df, list(features), "feature")
     if not grid:
         raise ValueError("grid must hold at least one setting")
     y = binary_column(df, outcome, "outcome").astype(int)
-    in_validation, last_training = time_ordered_split(df[date_col], validation_share)
+    if validation is None:
+        require_columns(df, [date_col], "date")
+        in_validation, _ = time_ordered_split(df[date_col], validation_share)
+    else:
+        in_validation = np.asarray(validation, dtype=bool)
+        if in_validation.shape != (len(df),):
+            raise ValueError(f"validation must be a mask of the {len(df)} loans")
     if len(np.unique(y[in_validation])) < 2 or len(np.unique(y[~in_validation])) < 2:
         raise ValueError("the training or the validation months hold one outcome value only")
     categories = _categories(df, features)
@@ -246,7 +257,7 @@ def fit_boosting(
     tuning = pd.DataFrame(rows)
     tuning["chosen"] = [r is row for r in rows]
     booster = _train(params, x, y, row["rounds"])
-    months = df[date_col].dt.to_period("M")[in_validation]
+    months = df[date_col].dt.to_period("M")[in_validation] if validation is None else None
     return BoostingResult(
         booster=booster,
         features=list(features),
@@ -254,7 +265,7 @@ def fit_boosting(
         params=params,
         rounds=row["rounds"],
         tuning=tuning,
-        validation_months=(str(months.min()), str(months.max())),
+        validation_months=None if months is None else (str(months.min()), str(months.max())),
         validation_y=y_valid,
         validation_p=p_valid,
         n_train=int((~in_validation).sum()),

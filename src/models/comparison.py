@@ -45,6 +45,7 @@ __all__ = [
     "calibration_by_period",
     "compare_scores",
     "fit_out_of_time_models",
+    "fit_split_models",
     "intercept_gap",
 ]
 
@@ -271,8 +272,9 @@ class OutOfTimeModels:
         Each model's predicted default probability of the later loans.
     development_probabilities : dict of str to numpy.ndarray
         The same of the development loans (in sample).
-    holdout_months : tuple of str
-        First and last of the latest development months held out for the recalibration.
+    holdout_months : tuple of str or None
+        First and last of the latest development months held out for the recalibration (None
+        for a seeded split, :func:`fit_split_models`).
     holdout_y : numpy.ndarray
         Their outcomes.
     holdout_probabilities : dict of str to numpy.ndarray
@@ -280,7 +282,8 @@ class OutOfTimeModels:
     recalibrated : dict of str to numpy.ndarray
         The later loans' probabilities after a logistic recalibration fitted on the held-out
         months (:func:`~overdue.models.assessment.recalibrate`).
-    cutoff : pandas.Period
+    cutoff : pandas.Period or None
+        Last issue month of the development window (None for a seeded split).
     """
 
     logit: OutOfTimeResult
@@ -291,7 +294,7 @@ class OutOfTimeModels:
     y: np.ndarray = field(repr=False)
     probabilities: dict = field(repr=False)
     development_probabilities: dict = field(repr=False)
-    holdout_months: tuple[str, str]
+    holdout_months: tuple[str, str] | None
     holdout_y: np.ndarray = field(repr=False)
     holdout_probabilities: dict = field(repr=False)
     recalibrated: dict = field(repr=False)
@@ -366,22 +369,123 @@ def fit_out_of_time_models(
                             cluster=cluster, alpha=alpha)  # fmt: skip
     months = df[date_col].dt.to_period("M")
     development, later = df.loc[months <= logit.cutoff], df.loc[months > logit.cutoff]
-    card = fit_scorecard(development, features, outcome=outcome, pdo=pdo,
-                         base_score=base_score, base_odds=base_odds, cluster=cluster)  # fmt: skip
-    boosted = fit_boosting(development, features, outcome=outcome, date_col=date_col,
-                           validation_share=validation_share, grid=grid, seed=seed)  # fmt: skip
     in_holdout, last_early = time_ordered_split(development[date_col], validation_share)
-    early, holdout = development.loc[~in_holdout], development.loc[in_holdout]
     early_logit = out_of_time_auc(development, rhs, outcome=outcome, cutoff=last_early,
                                   date_col=date_col, cluster=cluster, alpha=alpha)  # fmt: skip
+    held = development.loc[in_holdout, date_col].dt.to_period("M")
+    return _fit_beside_logit(
+        logit, early_logit.p, development, later, in_holdout, features,
+        outcome=outcome, pdo=pdo, base_score=base_score, base_odds=base_odds, cluster=cluster,
+        grid=grid, seed=seed, boosting_split={"date_col": date_col,
+                                              "validation_share": validation_share},
+        holdout_months=(str(held.min()), str(held.max())),
+    )  # fmt: skip
+
+
+def fit_split_models(
+    df: pd.DataFrame,
+    rhs: str,
+    features: Sequence[str],
+    *,
+    outcome: str = OUTCOME,
+    test_share: float = 0.3,
+    validation_share: float = 0.2,
+    cluster: str | None = None,
+    pdo: float = 20.0,
+    base_score: float = 600.0,
+    base_odds: float = 50.0,
+    grid=BOOSTING_GRID,
+    seed: int = 2024,
+    alpha: float = 0.05,
+) -> OutOfTimeModels:
+    """The same three models for loans or accounts without issue dates: a seeded random
+    ``test_share`` of them is held out and scored, and a seeded ``validation_share`` of the rest
+    tunes the boosted model and fits the recalibration (as :func:`fit_out_of_time_models` does
+    with the latest months).
+
+    A random split judges a model on loans of the same time as those it learnt from: it measures
+    how well the model ranks, not how it ages (which only an out-of-time test can).
+
+    Returns
+    -------
+    OutOfTimeModels
+        With ``cutoff`` and ``holdout_months`` None, and ``logit.cutoff`` None.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> accounts = pd.DataFrame({"utilisation": rng.uniform(0, 1, 3000), "age": rng.uniform(20, 70, 3000)})
+    >>> accounts["default_next_month"] = (rng.random(3000) < 0.1 + 0.3 * accounts.utilisation).astype(int)
+    >>> models = fit_split_models(accounts, "utilisation + age", ["utilisation", "age"],
+    ...                           outcome="default_next_month", grid=[{"num_leaves": 4}])
+    >>> len(models.y), len(models.development), models.cutoff
+    (900, 2100, None)
+    """
+    from overdue.models.logit import fit_logit
+
+    if not (0 < test_share < 1 and 0 < validation_share < 1):
+        raise ValueError("test_share and validation_share must be in (0, 1)")
+    rng = np.random.default_rng(seed)
+    in_test = _seeded_mask(len(df), test_share, rng)
+    development, later = df.loc[~in_test], df.loc[in_test]
+    in_holdout = _seeded_mask(len(development), validation_share, rng)
+    fit = fit_logit(development, rhs, outcome=outcome, cluster=cluster, alpha=alpha)
+    y = later[outcome].to_numpy().astype(int)
+    p = fit.predict(later)
+    logit = OutOfTimeResult(
+        auc=auc_delong(y, p, alpha), fit=fit, cutoff=None, n_train=len(development),
+        n_test=len(later), events_train=int(development[outcome].sum()),
+        events_test=int(y.sum()), y=y, p=p,
+    )  # fmt: skip
+    early = fit_logit(development.loc[~in_holdout], rhs, outcome=outcome, alpha=alpha)
+    return _fit_beside_logit(
+        logit, early.predict(development.loc[in_holdout]), development, later, in_holdout,
+        features, outcome=outcome, pdo=pdo, base_score=base_score, base_odds=base_odds,
+        cluster=cluster, grid=grid, seed=seed, boosting_split={"validation": in_holdout},
+        holdout_months=None,
+    )  # fmt: skip
+
+
+def _seeded_mask(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Exactly round(share * n) of n rows, drawn without replacement."""
+    mask = np.zeros(n, dtype=bool)
+    mask[rng.permutation(n)[: int(round(share * n))]] = True
+    return mask
+
+
+def _fit_beside_logit(
+    logit: OutOfTimeResult,
+    early_logit_p: np.ndarray,
+    development: pd.DataFrame,
+    later: pd.DataFrame,
+    in_holdout: np.ndarray,
+    features: Sequence[str],
+    *,
+    outcome: str,
+    pdo: float,
+    base_score: float,
+    base_odds: float,
+    cluster: str | None,
+    grid,
+    seed: int,
+    boosting_split: dict,
+    holdout_months,
+) -> OutOfTimeModels:
+    """The scorecard and the boosted model beside a fitted logit, and the recalibration of all
+    three on the held-out development loans."""
+    card = fit_scorecard(development, features, outcome=outcome, pdo=pdo,
+                         base_score=base_score, base_odds=base_odds, cluster=cluster)  # fmt: skip
+    boosted = fit_boosting(development, features, outcome=outcome, grid=grid, seed=seed,
+                           **boosting_split)  # fmt: skip
+    early, holdout = development.loc[~in_holdout], development.loc[in_holdout]
     # The held-out scorecard keeps the whole window's bins (choosing them is the slow part) and
-    # re-estimates their WoE and its logit on the earlier months: only the bin edges saw the
-    # held-out months' loans.
+    # re-estimates their WoE and its logit on the earlier loans: only the bin edges saw the
+    # held-out loans.
     early_binning = bin_features(early, features, outcome=outcome, splits_from=card.binning)
     early_card = fit_scorecard(early, card.features, outcome=outcome, binning=early_binning,
                                min_iv=0.0)  # fmt: skip
     holdout_probabilities = {
-        "logit": early_logit.p,
+        "logit": np.asarray(early_logit_p, dtype=float),
         "scorecard": early_card.predict(holdout),
         "boosting": boosted.validation_p,
     }
@@ -400,7 +504,6 @@ def fit_out_of_time_models(
         name: recalibrate(holdout_y, holdout_probabilities[name], p)
         for name, p in probabilities.items()
     }
-    held = holdout[date_col].dt.to_period("M")
     return OutOfTimeModels(
         logit=logit,
         scorecard=card,
@@ -410,7 +513,7 @@ def fit_out_of_time_models(
         y=later[outcome].to_numpy().astype(int),
         probabilities=probabilities,
         development_probabilities=development_probabilities,
-        holdout_months=(str(held.min()), str(held.max())),
+        holdout_months=holdout_months,
         holdout_y=holdout_y,
         holdout_probabilities=holdout_probabilities,
         recalibrated=recalibrated,
