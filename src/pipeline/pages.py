@@ -26,12 +26,14 @@ from overdue.report import collected_numbers
 
 #: How close (relative) a shown figure's aspect ratio must be to a saved PNG's to be its picture.
 ASPECT_TOLERANCE = 0.05
+#: Width over height above which a key figure goes under its findings, full width, not beside.
+WIDE_FIGURE = 1.9
 #: Seconds of slack around a cell's start and end when matching the PNGs it saved.
 CLOCK_SLACK = 0.1
 
-_NUMBER = re.compile(
-    r"^[-+−]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+−]?\d+)?\s*(%|×|x|pp)?$|^[-+−]?inf$"
-)
+_NUM = r"[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+−]?\d+)?\s*(?:%|×|x|pp)?"
+#: A number, with significance stars and an interval after it (``1.53*** (1.27–1.85)``).
+_NUMBER = re.compile(rf"^{_NUM}\**(?:\s*[(\[]{_NUM}\s*(?:[–,]|-|to)\s*{_NUM}[)\]])?$|^[-+−]?inf$")
 _NEUTRAL = {"", "nan", "NaN", "None", "NA", "<NA>", "NaT", "—", "–", "-"}
 
 
@@ -159,6 +161,8 @@ def mark_numeric_columns(table) -> set[int]:
     ...                   "</tr><tr><td>y</td><td>nan</td></tr></table>", "html.parser").table
     >>> mark_numeric_columns(t), [c.get("class") for c in t.find_all("td")]
     ({1}, [None, ['num'], None, ['num']])
+    >>> [bool(_NUMBER.match(s)) for s in ["1.53*** (1.27–1.85)", "[0.59, 0.65]", "4.5%", "A"]]
+    [True, True, True, False]
     """
     rows = table.find_all("tr")
     head_rows = [r for r in rows if r.find_parent("thead") is not None]
@@ -174,7 +178,8 @@ def mark_numeric_columns(table) -> set[int]:
         text = cell.get_text(" ", strip=True)
         if text in _NEUTRAL:
             continue
-        verdict[column] = verdict.get(column, True) and bool(_NUMBER.match(text))
+        is_number = bool(_NUMBER.match(text)) and (any(map(str.isdigit, text)) or "inf" in text)
+        verdict[column] = verdict.get(column, True) and is_number
     numeric = {column for column, is_number in verdict.items() if is_number}
     for cell, column, span in _grid(head_rows) + body:
         if span == 1 and column in numeric and (cell.name == "td" or cell in _heads(head_rows)):
@@ -287,6 +292,15 @@ def _esc(value) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _finding(line: str) -> str:
+    """A headline as HTML: escaped, its `code` spans set as code.
+
+    >>> _finding("run `overdue build` <now>")
+    'run <code>overdue build</code> &lt;now&gt;'
+    """
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _esc(line))
+
+
 def _page_link(name: str, info: dict, anchor: str = "", text: str | None = None) -> str:
     label = text or info.get("title") or name
     return f"<a href='{_esc(name)}.html{_esc(anchor)}'>{_esc(label)}</a>"
@@ -297,11 +311,13 @@ def _short_link(name: str, info: dict) -> str:
     return _page_link(name, info, text=(info.get("title") or name).split(":", 1)[0])
 
 
-def _table(frame, css_class: str) -> str:
+def _table(frame, css_class: str, header: bool = True) -> str:
     """A small table of run facts, rendered (and escaped) by pandas, numbers aligned right."""
     from bs4 import BeautifulSoup
 
-    rendered = frame.to_html(index=False, escape=True, border=0, classes=css_class, na_rep="")
+    rendered = frame.to_html(
+        index=False, header=header, escape=True, border=0, classes=css_class, na_rep=""
+    )
     soup = BeautifulSoup(rendered, "html.parser")
     mark_numeric_columns(soup.table)
     return str(soup)
@@ -337,11 +353,8 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
         parts.append(f"<p>All findings on one page: {_page_link(SUMMARY, pages[SUMMARY])}.</p>")
     studies = other_studies(run_dir, manifest)
     if studies:
-        parts.append("<p>Published beside this study: ")
-        parts.append(
-            "; ".join(f"<a href='{_esc(href)}'>{_esc(text)}</a>" for href, text in studies)
-        )
-        parts.append(".</p>")
+        links = "; ".join(f"<a href='{_esc(href)}'>{_esc(text)}</a>" for href, text in studies)
+        parts.append(f"<p>Published beside this study: {links}.</p>")
     parts.append("</nav></header><main>")
 
     for number, (question, findings) in enumerate(findings_by_question(numbers), 1):
@@ -350,18 +363,23 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
         in_run = [p for p in question.pages if p in pages]
         looks = [look for look in question.first_looks if look.page in pages]
         figure = next((f for f in question.key_figures if f"{f}.png" in figures), None)
+        layout = ""
+        if figure:  # beside the findings, or under them when it is panels side by side
+            size = _png_size((figures_dir / f"{figure}.png").read_bytes()[:24])
+            wide = bool(size and size[1] and size[0] / size[1] > WIDE_FIGURE)
+            layout = " with-wide-figure" if wide else " with-figure"
         parts.append(
             f"<section class='question' id='{question.key}'>"
             f"<h2><span class='number'>{number}</span>{_esc(question.title)}</h2>"
             f"<p class='asks'>{_esc(question.asks)}</p>"
-            f"<div class='answer{' with-figure' if figure else ''}'><div class='text'>"
+            f"<div class='answer{layout}'><div class='text'>"
         )
         if not in_run:
             parts.append(f"<p class='pending'>{_esc(question.pending)}</p>")
         if findings:
             parts.append("<h3>Headline findings</h3><ul class='findings'>")
             parts += [
-                f"<li>{_esc(line)} <span class='source'>— "
+                f"<li>{_finding(line)} <span class='source'>— "
                 f"{_short_link(page, pages.get(page, {}))}</span></li>"
                 for page, line in findings
             ]
@@ -397,7 +415,7 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
             "not place these pages yet.</p><div class='text'><ul class='findings'>"
         )
         parts += [
-            f"<li>{_esc(line)} <span class='source'>— "
+            f"<li>{_finding(line)} <span class='source'>— "
             f"{_short_link(page, pages.get(page, {}))}</span></li>"
             for page, line in others_findings
         ]
@@ -416,22 +434,25 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
 
 
 def other_studies(run_dir: Path, manifest: dict) -> list[tuple[str, str]]:
-    """(link, description) of the last good run of every other config in the same ``reports/``
-    folder (its ``latest-<config>`` pointer), for the index to link."""
-    own = f"latest-{Path(manifest['config']).stem}" if manifest.get("config") else None
-    studies = []
-    for pointer in sorted(Path(run_dir).parent.glob("latest-*")):
-        if pointer.name == own or not (pointer / "index.html").is_file():
-            continue
-        try:
-            other = json.loads((pointer / "manifest.json").read_text())
-        except (OSError, ValueError):
-            continue
-        if other.get("run_id") == manifest.get("run_id"):
-            continue
-        text = other.get("description") or pointer.name.removeprefix("latest-")
-        studies.append((f"../{pointer.name}/index.html", text))
-    return studies
+    """(link, description) of each study published by the same ``overdue run`` as this one
+    (``manifest["beside"]``: the runs of its other configs that succeeded), for the index."""
+    return [
+        (
+            f"../{other['run_id']}/index.html",
+            _first_clause(other.get("description")) or other["run_id"],
+        )
+        for other in manifest.get("beside") or []
+        if other.get("run_id")
+    ]
+
+
+def _first_clause(text) -> str:
+    """A config's description up to its first aside or full stop (a link's text).
+
+    >>> _first_clause("Overdue as it happens: the Taiwan panel (30,000 accounts) on the page.")
+    'Overdue as it happens: the Taiwan panel'
+    """
+    return re.split(r" \(|\. |\.$", str(text or "").strip(), maxsplit=1)[0]
 
 
 def _page_entry(name: str, info: dict, said=frozenset()) -> str:
@@ -519,7 +540,7 @@ def _run_facts(run_dir: Path, manifest: dict, figures: list[str]) -> str:
     tables = sorted(p.name for p in tables_dir.iterdir()) if tables_dir.is_dir() else []
     parts = [
         "<footer id='run-facts'><h2>Run facts</h2><div class='facts'>",
-        f"<div><h3>Run</h3>{_table(run, 'fact-table')}</div>",
+        f"<div><h3>Run</h3>{_table(run, 'fact-table', header=False)}</div>",
         f"<div><h3>Data checksums</h3>{_table(checksums, 'fact-table')}"
         "<p class='note'>Every file's SHA-256 is in <a href='manifest.json'>manifest.json</a>."
         "</p></div>",

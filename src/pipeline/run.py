@@ -404,15 +404,23 @@ def run_reports(
             if run.manifest["status"] == "running":  # the runner's own failure, not a page's
                 run.update(status="failed", error=f"{type(error).__name__}: {error}")
         raise
-    for run, plan in zip(runs, plans):
-        if run.failure is not None:
-            continue
+    published = [run for run in runs if run.failure is None]
+    for run in published:
         run.update(
             status="ok",
             finished=datetime.now(UTC).isoformat(),
             seconds=round(time.perf_counter() - run.started, 2),
+            # the studies published with it, for its index to link
+            beside=[
+                {"run_id": other.run_dir.name, "description": other.manifest["description"]}
+                for other in published
+                if other is not run
+            ],
         )
-        write_index(run.run_dir, run.manifest)
+    for run, plan in zip(runs, plans):
+        if run.failure is not None:
+            continue
+        write_index(run.run_dir, run.manifest)  # once every study it links has its index
         _point_latest_at(reports, run.run_dir, latest_names(plan["config"]))
         echo(
             f"run {run.run_dir.name} ok in {run.manifest['seconds']:.0f} s: "
