@@ -89,3 +89,13 @@ def test_boosting_takes_a_held_out_mask():
     np.testing.assert_array_equal(model.validation_y, frame["default_next_month"][mask])
     with pytest.raises(ValueError, match="mask"):
         fit_boosting(frame, ["utilisation"], outcome="default_next_month", validation=mask[:10])
+
+
+def test_approve_safest_approves_ties_together():
+    from overdue.models.fairness import approve_safest
+
+    p = np.array([0.3, 0.1, 0.2, 0.2, 0.5, 0.05])
+    assert approve_safest(p, 0.5).tolist() == [False, True, True, True, False, True]
+    assert approve_safest(p, 1.0).all() and approve_safest(p, 0.01).sum() == 1
+    with pytest.raises(ValueError, match="share"):
+        approve_safest(p, 0)

@@ -30,6 +30,7 @@ __all__ = [
     "FOUR_FIFTHS",
     "PROTECTED",
     "adverse_impact",
+    "approve_safest",
     "check_decision_inputs",
     "decision_rhs",
 ]
@@ -125,3 +126,20 @@ def adverse_impact(approved, group, alpha: float = 0.05) -> pd.DataFrame:
     table["impact_ratio"] = table["approval_rate"] / table["approval_rate"].max()
     table["below_four_fifths"] = table["impact_ratio"] < FOUR_FIFTHS
     return table.sort_values("approval_rate", ascending=False, kind="stable")
+
+
+def approve_safest(p, share: float) -> np.ndarray:
+    """The rule that approves the ``share`` of applicants a score ranks safest: every applicant
+    whose predicted default probability is at most that of the ``ceil(share n)``-th safest (tied
+    scores are approved together, as in :func:`overdue.models.policy.profit_curve`).
+
+    Examples
+    --------
+    >>> approve_safest([0.1, 0.4, 0.2, 0.2, 0.9], 0.5).tolist()
+    [True, False, True, True, False]
+    """
+    p = np.asarray(p, dtype=float)
+    if not 0 < share <= 1:
+        raise ValueError(f"share must be in (0, 1], got {share!r}")
+    cutoff = np.sort(p)[max(int(np.ceil(share * len(p))), 1) - 1]
+    return p <= cutoff
