@@ -141,7 +141,11 @@ ALL = "all"
 
 #: Pages that read other pages' outputs, and which: the runner starts them only after those
 #: finished. Every other page may run concurrently with any other.
-NEEDS: dict[str, str | tuple[str, ...]] = {SUMMARY: ALL}
+NEEDS: dict[str, str | tuple[str, ...]] = {
+    SUMMARY: ALL,
+    # The remedies page sets SHAP beside the causes page's Shapley shares.
+    "09_remedies": ("05_causes",),
+}
 
 
 def question_of(page: str) -> Question | None:
