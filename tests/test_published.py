@@ -99,7 +99,7 @@ def test_the_index_answers_the_four_questions_in_order(smoke_run):
         else:
             assert question.pending in section.get_text(" ")
     # every headline appears once, under its question
-    said = " ".join(ul.get_text(" ") for ul in index.select("ul.findings"))
+    said = " ".join(ul.get_text() for ul in index.select("ul.findings"))
     for _question, findings in findings_by_question(collected_numbers(run_dir)):
         for _, line in findings:
             assert said.count(line.replace("`", "")) == 1, line  # `code` shows as code

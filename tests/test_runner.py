@@ -294,7 +294,7 @@ def test_several_studies_share_the_kernels_and_each_publishes(tmp_path):
     assert (reports / "latest-loans").resolve().name == "both-loans"
     assert any(line.startswith("both-panel: [1/1] 01_panel done in") for line in lines)
     index = (reports / "both-loans" / "index.html").read_text()
-    assert "../both-panel/index.html" in index and "The panel study." in index
+    assert "../both-panel/index.html" in index and ">The panel study</a>" in index
     assert "../both-loans/index.html" in (reports / "both-panel" / "index.html").read_text()
 
 
