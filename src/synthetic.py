@@ -1070,16 +1070,18 @@ def _simulate_accounts(
     first = pd.Period(design.start, "M")
     calendar = pd.PeriodIndex([first + t for t in range(months)]).to_timestamp()
     labels = np.array(BUCKETS, dtype=object)
+    # Account-major rows (an account's months together, in order), as the build writes panels
+    # and the streamed transition counts read them.
     panel = pd.DataFrame(
         {
-            "account_id": pd.array(np.tile(ids, months), dtype="string"),
-            "month": np.repeat(calendar.to_numpy(dtype="datetime64[ns]"), n),
-            "mpd": pd.array(mpds.ravel(), dtype="Float64").astype("Int64"),
-            "bucket": pd.array(labels[states.ravel()], dtype="string"),
-            "balance": (utilisation * line).ravel(),
+            "account_id": pd.array(np.repeat(ids, months), dtype="string"),
+            "month": np.tile(calendar.to_numpy(dtype="datetime64[ns]"), n),
+            "mpd": pd.array(mpds.T.ravel(), dtype="Float64").astype("Int64"),
+            "bucket": pd.array(labels[states.T.ravel()], dtype="string"),
+            "balance": (utilisation * line).T.ravel(),
             "payment": np.nan,
-            "credit_line": np.tile(line, months),
-            "status_code": pd.array([pd.NA] * (n * months), dtype="Int64"),
+            "credit_line": np.repeat(line, months),
+            "status_code": pd.Series(pd.NA, index=range(n * months), dtype="Int64").array,
         }
     )
     accounts = pd.DataFrame(

@@ -11,7 +11,8 @@ effects that change with loan age (:mod:`~overdue.models.time_varying`), the dis
 :mod:`~overdue.models.hazard` on the streamed GLM of
 :mod:`~overdue.models.irls`, :mod:`~overdue.models.attribution`,
 :mod:`~overdue.models.policy`, and how delinquency moves between buckets of a delinquency panel
-(:mod:`~overdue.models.transitions`).
+(:mod:`~overdue.models.transitions`, streamed over a partitioned panel by
+:mod:`~overdue.models.transitions_streamed`).
 
 Examples
 --------
@@ -80,6 +81,7 @@ from overdue.models.transitions import (
     transition_pairs,
     transition_sample,
 )
+from overdue.models.transitions_streamed import fit_origin_sample, stream_transitions
 from overdue.models.validation import OutOfTimeResult, out_of_time_auc
 
 __all__ = [
@@ -97,6 +99,8 @@ __all__ = [
     "transition_matrix",
     "transition_pairs",
     "transition_sample",
+    "stream_transitions",
+    "fit_origin_sample",
     "AUC",
     "brier_score",
     "ks_statistic",

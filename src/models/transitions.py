@@ -242,6 +242,68 @@ class TransitionMatrix:
         )
 
 
+def matrix_from_counts(
+    counts: dict, *, by: str | None = None, horizon: int = 1, alpha: float = 0.05, n_accounts: int
+) -> TransitionMatrix:
+    """A :class:`TransitionMatrix` from counts already added up: ``{group: (6, 6) array}`` over
+    :data:`~overdue.data.delinquency.BUCKETS` (origin rows, destination columns), the groups in
+    the order given — what a streamed count (:mod:`overdue.models.transitions_streamed`) has.
+    The origins are those with a transition in some group; the destinations those and every
+    bucket reached, as :func:`transition_matrix` keeps them.
+
+    Examples
+    --------
+    >>> counts = np.zeros((6, 6), int); counts[0, 0], counts[0, 1] = 3, 1
+    >>> matrix_from_counts({"all": counts}, n_accounts=2).probabilities().values.tolist()
+    [[0.75, 0.25]]
+    """
+    check_alpha(alpha)
+    stacked = np.stack([np.asarray(c) for c in counts.values()])
+    seen_from = stacked.sum(axis=(0, 2)) > 0
+    seen_to = seen_from | (stacked.sum(axis=(0, 1)) > 0)
+    states_from = tuple(b for b, s in zip(BUCKETS, seen_from) if s)
+    states_to = tuple(b for b, s in zip(BUCKETS, seen_to) if s)
+    array = stacked[:, seen_from][:, :, seen_to]
+    return _matrix(array, states_from, states_to, list(counts), by, horizon, alpha, n_accounts)
+
+
+def _matrix(
+    counts, states_from, states_to, labels, by, horizon, alpha, n_accounts, replicates=None
+):
+    shape = counts.shape
+    n_from = counts.sum(axis=2, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = counts / n_from
+    table = pd.DataFrame(
+        {
+            "group": np.repeat(np.array(labels, dtype=object), shape[1] * shape[2]),
+            "from": np.tile(np.repeat(states_from, shape[2]), shape[0]),
+            "to": np.tile(states_to, shape[0] * shape[1]),
+            "count": counts.ravel(),
+            "n_from": np.broadcast_to(n_from, shape).ravel(),
+            "p": p.ravel(),
+        }
+    )
+    observed = table["n_from"].to_numpy() > 0
+    lower, upper = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    lower[observed], upper[observed] = wilson_interval(
+        table["count"][observed], table["n_from"][observed], alpha
+    )
+    table["ci_lower"], table["ci_upper"] = lower, upper
+    return TransitionMatrix(
+        table=table,
+        states_from=tuple(states_from),
+        states_to=tuple(states_to),
+        groups=list(labels),
+        by=by,
+        horizon=int(horizon),
+        alpha=alpha,
+        n_accounts=int(n_accounts),
+        bootstrap=0 if replicates is None else int(replicates.shape[0]),
+        replicates=replicates,
+    )
+
+
 def _states(values: Sequence[str]) -> tuple[str, ...]:
     present = set(values)
     unknown = sorted(present - set(BUCKETS))
@@ -314,7 +376,7 @@ def transition_matrix(
         p = counts / n_from
     table = pd.DataFrame(
         {
-            "group": np.repeat(labels, len(states_from) * len(states_to)),
+            "group": np.repeat(np.array(labels, dtype=object), len(states_from) * len(states_to)),
             "from": np.tile(np.repeat(states_from, len(states_to)), len(labels)),
             "to": np.tile(states_to, len(labels) * len(states_from)),
             "count": counts.ravel(),
