@@ -165,3 +165,10 @@ def formula_syntax_shown(run_dir: Path) -> list[str]:
 def test_no_page_or_table_label_shows_formula_syntax(smoke_run):
     _, run_dir = smoke_run
     assert formula_syntax_shown(run_dir) == []
+
+
+def test_no_page_shows_where_the_server_keeps_files(smoke_run):
+    root, run_dir = smoke_run
+    for page in sorted(run_dir.glob("*.html")):
+        text = _visible_text(page)
+        assert "PosixPath(" not in text and str(root.resolve()) not in text, page.name

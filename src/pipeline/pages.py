@@ -98,6 +98,7 @@ def export_page(executed: Path, target: Path, run_dir: Path) -> str | None:
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(str(executed), as_version=4)
+    drop_path_results(notebook)
     title = notebook_title(notebook)
     links = figure_links(notebook, run_dir, executed.stem)
     exporter = HTMLExporter(
@@ -109,6 +110,40 @@ def export_page(executed: Path, target: Path, run_dir: Path) -> str | None:
     with atomic_path(target) as tmp:
         tmp.write_text(str(soup))
     return title
+
+
+_PATH_RESULT = re.compile(r"^(Posix|Windows)?Path\('[^']*'\)$")
+
+
+def drop_path_results(notebook) -> int:
+    """Drop the cell results that are only a file's path (a cell ending in
+    ``out.save_figure(…)`` shows the path it wrote): a reader sees the figure, not where the
+    server keeps it. Returns how many were dropped.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> cell = nbformat.v4.new_code_cell("out.save_figure(fig, 'x')")
+    >>> cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "PosixPath('/r/x.png')"})]
+    >>> drop_path_results(nbformat.v4.new_notebook(cells=[cell])), cell.outputs
+    (1, [])
+    """
+    dropped = 0
+    for cell in notebook.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if (
+                output.get("output_type") == "execute_result"
+                and set(data) == {"text/plain"}
+                and _PATH_RESULT.match(str(data["text/plain"]).strip())
+            ):
+                dropped += 1
+                continue
+            kept.append(output)
+        if "outputs" in cell:
+            cell.outputs = kept
+    return dropped
 
 
 def _style_page(soup, stem: str, title: str | None, links: dict[str, str]) -> None:
