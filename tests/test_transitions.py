@@ -320,3 +320,39 @@ def test_taiwan_pooled_matrix_and_the_october_default(taiwan):
     assert october["n"].tolist() == [23_182, 3_688, 2_667, 463]
     assert october["events"].tolist() == [3_207, 1_252, 1_844, 333]
     assert october["events"].sum() == 6_636
+
+
+# ---------------------------------------------------------------------------- slow study
+
+
+@pytest.mark.slow
+def test_interval_coverage_of_the_covariate_model(study_output):
+    """95% coverage of the account-clustered intervals of every coefficient of the four
+    per-origin logits over 100 simulated panels of 3,000 accounts x 12 months; recorded in
+    reference/transitions/coverage.json (`make reference`)."""
+    import json
+
+    replications, hits, total = 100, {}, {}
+    for seed in range(replications):
+        sample = synthetic_delinquency(3_000, seed=5_000 + seed)
+        pairs = transition_pairs(account_features(sample.panel, sample.accounts))
+        for origin in ["current", "1", "2", "3+"]:
+            fit = fit_transition_logit(pairs, PANEL_RHS, origin=origin)
+            table = compare_to_truth(fit, sample.truth["transitions"], cause=origin)
+            hits[origin] = hits.get(origin, 0) + int(table["covered"].sum())
+            total[origin] = total.get(origin, 0) + len(table)
+    coverage = {origin: hits[origin] / total[origin] for origin in hits}
+    overall = sum(hits.values()) / sum(total.values())
+    record = {
+        "replications": replications,
+        "accounts": 3_000,
+        "months": 12,
+        "rhs": PANEL_RHS,
+        "nominal": 0.95,
+        "coverage_by_origin": coverage,
+        "coverage": overall,
+        "intervals": sum(total.values()),
+    }
+    (study_output("transitions") / "coverage.json").write_text(json.dumps(record, indent=2) + "\n")
+    assert 0.93 <= overall <= 0.97
+    assert all(0.9 <= value <= 0.99 for value in coverage.values())
