@@ -222,16 +222,16 @@ def _write_json(path: Path, content: dict) -> None:
 
 
 def _previous_seconds(reports: Path, config=None) -> dict[str, float]:
-    """Each notebook's time in the config's last successful run, else in the last successful
-    run (to start the longest first)."""
-    pointer = reports / latest_names(config)[-1]
-    if not pointer.exists():
-        pointer = reports / "latest"
-    try:
-        previous = json.loads((pointer / "manifest.json").read_text())
-        return {name: float(info["seconds"]) for name, info in previous["notebooks"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+    """Each notebook's time in the config's last successful run, and for a notebook that run
+    did not have, in the last successful run of any config (to start the longest first)."""
+    seconds: dict[str, float] = {}
+    for name in ["latest", *latest_names(config)[1:]]:  # the config's own times win
+        try:
+            previous = json.loads((reports / name / "manifest.json").read_text())
+            seconds |= {nb: float(info["seconds"]) for nb, info in previous["notebooks"].items()}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return seconds
 
 
 def run_report(
