@@ -60,6 +60,7 @@ from overdue.models import (
     late_fee_cures,
     markov_check,
     outcome_by_bucket,
+    records_late_fees,
     roll_cure_rates,
     transition_marginal_effects,
     transition_matrix,
@@ -78,8 +79,8 @@ out.record("has_panel", study.has_panel)
 
 # %%
 if not study.has_panel:
-    out.stop_unless("total_rec_late_fee" in study.loans.columns,
-                    "These loans have no delinquency panel and no late-fee column "
+    out.stop_unless(records_late_fees(study.loans),
+                    "These loans have no delinquency panel and record no late fees "
                     "(total_rec_late_fee), so they show no cure at all.")
     cures = late_fee_cures(study.loans)
     out.save_table(cures, "late_fee_cures")

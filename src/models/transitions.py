@@ -1155,7 +1155,7 @@ def late_fee_cures(loans: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        When the loan file has no ``total_rec_late_fee`` column.
+        When the loan file has no ``total_rec_late_fee`` column (see :func:`records_late_fees`).
 
     Examples
     --------
@@ -1173,10 +1173,30 @@ def late_fee_cures(loans: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     for name, chosen in [("paid a late fee", paid_fee), ("no late fee", ~paid_fee)]:
         rows[name] = {"loans": int(chosen.sum()), "fully_paid": int((chosen & fully_paid).sum())}
     table = pd.DataFrame.from_dict(rows, orient="index")
-    table["share"] = table["fully_paid"] / table["loans"]
-    lower, upper = wilson_interval(table["fully_paid"], table["loans"], alpha)
-    table["ci_lower"], table["ci_upper"] = lower, upper
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["share"] = table["fully_paid"] / table["loans"]
+    table["ci_lower"], table["ci_upper"] = np.nan, np.nan
+    some = table["loans"] > 0  # a group with no loans has no share
+    if some.any():
+        lower, upper = wilson_interval(
+            table.loc[some, "fully_paid"], table.loc[some, "loans"], alpha
+        )
+        table.loc[some, "ci_lower"], table.loc[some, "ci_upper"] = lower, upper
     return table
+
+
+def records_late_fees(loans: pd.DataFrame) -> bool:
+    """Whether a loan table records late fees at all (the column present and not empty: a loan
+    file in another format may leave it out, and the canonical table then holds it empty).
+
+    Examples
+    --------
+    >>> records_late_fees(pd.DataFrame({"total_rec_late_fee": [np.nan, np.nan]}))
+    False
+    """
+    return "total_rec_late_fee" in loans.columns and bool(
+        loans["total_rec_late_fee"].notna().any()
+    )
 
 
 def labelled_transition_summary(fit: FitResult, data: pd.DataFrame | None = None) -> pd.DataFrame:
