@@ -56,7 +56,9 @@ def built(book, tmp_path_factory):
             threads_per_worker=1,
             processes=False,
             dashboard_address=None,
-            memory_limit="1GB",
+            # No memory limit: with in-process workers it would count the whole test process
+            # (every earlier test's memory), and a worker past 80 % of it pauses for good.
+            memory_limit=0,
         ) as cluster,
         Client(cluster) as client,
     ):
