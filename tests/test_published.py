@@ -48,7 +48,7 @@ def broken_references(run_dir: Path) -> list[str]:
             parts = urlsplit(reference)
             if parts.scheme in {"http", "https", "mailto", "data"}:
                 continue  # not the run's to resolve
-            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            target = (page.parent / unquote(parts.path) if parts.path else page).resolve()
             # the index may link the other studies published beside it: ../<their run>/
             home = run_dir.parent if reference.startswith("../") else run_dir
             if not target.is_file() or home.resolve() not in target.parents:
