@@ -380,7 +380,7 @@ def write_index(run_dir: Path, manifest: dict) -> Path:
         "<h1>Why do consumer loans go overdue?</h1>",
     ]
     if manifest.get("description"):
-        parts.append(f"<p class='lede'>{_esc(manifest['description'])}</p>")
+        parts.append(f"<p class='lede'>{_finding(manifest['description'])}</p>")
     parts.append("<nav class='questions'><ol>")
     parts += [f"<li><a href='#{q.key}'>{_esc(q.title)}</a></li>" for q in QUESTIONS]
     parts.append("</ol>")
