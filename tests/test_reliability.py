@@ -200,18 +200,24 @@ def test_no_free_text_or_identifier_reaches_a_report(smoke_run, raw_dir):
 
 def test_index_escapes_strings_from_data_and_parameters(tmp_path):
     out = RunOutput(tmp_path, "05_causes")
-    out.record("headline", ["<script>alert('x')</script> defaults"])
+    out.record("headline", ["<script>alert('x')</script> defaults", "run `<script>`"])
     manifest = {
         "run_id": "r<1>",
         "git": {"commit": "abc"},
         "finished": "now",
         "seconds": 1,
-        "notebooks": {},
+        "description": "<b>bold</b> study",
+        "notebooks": {
+            "05_causes": {"title": "<i>it</i>", "status": "stopped", "reason": "<u>why</u>"}
+        },
+        "beside": [{"run_id": "o'ther", "description": "<s>other</s>"}],
         "parameters": {"issue_start": "<img src=x onerror=alert(1)>"},
     }
     page = write_index(tmp_path, manifest).read_text()
-    assert "<script>" not in page and "<img src=x" not in page
+    for raw in ["<script>", "<img src=x", "<b>", "<i>", "<u>", "<s>", "o'ther"]:
+        assert raw not in page, raw
     assert "&lt;script&gt;" in page and "r&lt;1&gt;" in page
+    assert "<code>&lt;script&gt;</code>" in page  # a code span, still escaped
 
 
 def test_outputs_stay_inside_the_run_folder(tmp_path):
