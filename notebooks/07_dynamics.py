@@ -66,7 +66,7 @@ from overdue.models import (
     transition_matrix,
     transition_sample,
 )
-from overdue.models.labels import labelled_summary
+from overdue.models.labels import labelled_summary, readable
 
 out = RunOutput(output_dir, "07_dynamics")
 study = load_panel_study(data_dir, sample_frac, seed, history_months)
@@ -239,15 +239,16 @@ out.record("transitions_dropped_incomplete", dropped)
 fits = {origin: fit_transition_logit(pairs, origin_rhs.get(origin, transition_rhs), origin=origin)
         for origin in origins}
 for origin, fit in fits.items():
-    out.save_table(labelled_transition_summary(fit, pairs), f"transition_logit_from_{origin.replace('+', 'plus')}",
-                   index=False)
+    out.save_table(labelled_transition_summary(fit, pairs).rename(columns={"term": "term_formula"}),
+                   f"transition_logit_from_{origin.replace('+', 'plus')}", index=False)
     out.record(f"transition_logit_from_{origin}", {"n": fit.n, "warnings": list(fit.warnings),
                                                    "pseudo_r2": fit.extra["pseudo_r2"]})
 effects = {origin: labelled_marginal_effects(transition_marginal_effects(fit), pairs)
            for origin, fit in fits.items()}
 for origin, table in effects.items():
-    out.save_table(table, f"marginal_effects_from_{origin.replace('+', 'plus')}", index=False)
-fits[origins[0]]
+    out.save_table(table.rename(columns={"term": "term_formula"}),
+                   f"marginal_effects_from_{origin.replace('+', 'plus')}", index=False)
+labelled_transition_summary(fits[origins[0]], pairs).drop(columns=["term"], errors="ignore")
 
 # %%
 fig, axes = plt.subplots(1, len(origins), figsize=(6 * len(origins), 6), squeeze=False)
@@ -264,7 +265,7 @@ for ax, (origin, table) in zip(axes[0], effects.items()):
     ax.legend()
 fig.tight_layout()
 out.save_figure(fig, "cure_roll_effects")
-effects[origins[-1]]
+effects[origins[-1]].drop(columns=["term"], errors="ignore")
 
 # %% [markdown]
 # ## Default the month after, on the payment history
@@ -279,7 +280,7 @@ out.save_table(default_table, "default_next_month_logit")
 out.record("default_next_month_logit", {"n": default_fit.n, "auc": default_fit.extra.get("auc"),
                                         "pseudo_r2": default_fit.extra["pseudo_r2"]})
 out.save_figure(plots.forest(default_table, title="Default the month after: odds ratios"), "forest_default_next_month")
-default_fit
+readable(default_table)
 
 # %%
 rate = rates.set_index("from")
