@@ -71,6 +71,14 @@ def clopper_pearson(events, n, alpha: float = 0.05) -> tuple[np.ndarray, np.ndar
     return lower, upper
 
 
+def _sandwich(df: pd.DataFrame, cluster: str | None, robust: str) -> dict:
+    """statsmodels' fit options for a cluster-robust variance by ``cluster``, else ``robust``
+    (``"HC0"`` for a quasi-likelihood, ``"HC1"`` for least squares)."""
+    if cluster:
+        return {"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(df[cluster])[0]}}
+    return {"cov_type": robust}
+
+
 def fit_fractional_logit(
     df: pd.DataFrame,
     rhs: str,
@@ -111,11 +119,7 @@ def fit_fractional_logit(
         raise ValueError(f"outcome column {outcome!r} must hold rates in [0, 1]")
     check_cluster(df, cluster)
     model = smf.glm(f"{outcome} ~ {rhs}", df, family=sm.families.Binomial(), missing="raise")
-    options = (
-        {"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(df[cluster])[0]}}
-        if cluster
-        else {"cov_type": "HC0"}
-    )
+    options = _sandwich(df, cluster, "HC0")
     result = model.fit(maxiter=max_iter, **options)
     names = list(result.params.index)
     cov = pd.DataFrame(np.asarray(result.cov_params()), index=names, columns=names)
@@ -231,11 +235,7 @@ def fit_linear(
     rhs = check_rhs(rhs, "fit_linear")
     numeric_column(df, outcome, "outcome")
     check_cluster(df, cluster)
-    options = (
-        {"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(df[cluster])[0]}}
-        if cluster
-        else {"cov_type": "HC1"}
-    )
+    options = _sandwich(df, cluster, "HC1")
     result = smf.ols(f"{outcome} ~ {rhs}", df, missing="raise").fit(**options)
     names = list(result.params.index)
     return FitResult(
