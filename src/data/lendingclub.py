@@ -223,7 +223,7 @@ def read_loans_csv(path: str | os.PathLike, mapping=None) -> pd.DataFrame:
     >>> loans = read_loans_csv("tests/fixtures/lendingclub_export.csv")  # doctest: +SKIP
     """
     mapping = mapping or LoanFileMapping()
-    delimiter = mapping.delimiter
+    delimiter = mapping.delimiter or ","
     path = Path(path)
     text = _read_text(path)
     lines = text.splitlines()

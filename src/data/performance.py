@@ -105,7 +105,7 @@ def read_performance_csv(
         account's months, an account leaving default or closure.
     """
     path = Path(path)
-    raw = read_csv_text(path, mapping.delimiter)
+    raw = read_csv_text(path, mapping.delimiter or ",")
     absent = sorted({c for c in mapping.columns.values() if c not in raw.columns})
     if absent:
         raise DataError(
