@@ -53,6 +53,14 @@ def test_the_taiwan_panel_gets_the_whole_page(raw_dir, tmp_path):
     effects = (run_dir / "tables" / "07_dynamics_marginal_effects_from_2.csv").read_text()
     assert "Utilisation, per 10 percentage points" in effects and "C(" not in effects.split(",")[2]
     assert numbers["headline"][0].startswith("Of accounts 2 months past due in 2005-09")
+    first = numbers["first_overdue"]
+    assert first["left_censored"] + first["at_risk"] == 7_500 and first["events"] > 1_000
+    assert first["dropped_incomplete"]["1"] == first["at_risk"]  # no payment ratio in April
+    line = numbers["first_overdue_hazard_ratios"]["log_credit_line"]
+    assert line["label"] == "Credit line, per doubling" and line["exp_ci_upper"] < 1
+    assert "07_dynamics_forest_first_overdue.png" in figures
+    hazard = (run_dir / "tables" / "07_dynamics_first_overdue_hazard.csv").read_text()
+    assert "Month: September 2005 (vs June 2005)" in hazard
 
 
 @pytest.mark.smoke
