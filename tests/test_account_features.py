@@ -25,6 +25,7 @@ ACCOUNT_FEATURES = [
     "payment_ratio",
     "months_delinquent",
     "worst_mpd",
+    "bucket",
     "utilisation_band",
     "credit_line_band",
     "age",
@@ -93,6 +94,21 @@ def test_labels_and_units_read_from_the_registry():
     assert labels["C(sex)[T.male]"].label.startswith("Sex (control): male")
 
 
+def test_the_bucket_reads_as_a_credit_feature():
+    from overdue.models.scorecard import feature_family, feature_label
+
+    assert feature_dictionary("accounts").loc["bucket", "family"] == "credit"
+    assert (feature_family("bucket"), feature_label("bucket")) == ("credit", "Delinquency bucket")
+    labels = label_terms(["C(bucket)[T.2]"], data={"bucket": ["current", "1", "2"]})
+    assert labels["C(bucket)[T.2]"].label == (  # patsy sorts the levels: "1" is the reference
+        "Delinquency bucket: 2 months past due (vs 1 month past due)"
+    )
+    features = account_features(
+        _panel([0, 2, 0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]), pd.DataFrame({"account_id": ["a"]})
+    )
+    assert features["bucket"].tolist() == ["current", "2", "current"]
+
+
 def _panel(mpd, balance, payment, line=1000.0, account="a"):
     months = pd.date_range("2005-04-01", periods=len(mpd), freq="MS")
     return pd.DataFrame(
@@ -154,7 +170,9 @@ def test_taiwan_features(raw_dir):
     panel, accounts = read_taiwan(raw_dir / "taiwan" / "UCI_Credit_Card.csv")
     features = account_features(panel, accounts)
     assert len(features) == 180_000
-    assert list(features.columns[4:15]) == ACCOUNT_FEATURES
+    # The bucket is an identity column too: it keeps its place among them.
+    assert list(features.columns[:4]) == ["account_id", "month", "bucket", "mpd"]
+    assert list(features.columns[4:15]) == [f for f in ACCOUNT_FEATURES if f != "bucket"]
     bands = features.loc[features["month"] == "2005-09-01", "credit_line_band"].value_counts()
     assert bands.between(6_000, 9_000).all()  # near quartiles
     september = features[features["month"] == "2005-09-01"].set_index("account_id")

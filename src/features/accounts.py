@@ -149,6 +149,24 @@ def worst_mpd(frame, context):
     return pd.Series(worst, index=frame.index)
 
 
+# The bucket is the panel's own column (overdue.data.delinquency reads it from the MPD, so it is
+# among the identity columns); registered as well, so that a model or a page using it as a
+# feature (the decision models of the remedies page, the default logit of the dynamics page)
+# reads it as the credit-risk feature it is, by its label, not as an unknown column.
+@feature(
+    "credit",
+    "category",
+    ["bucket"],
+    label="Delinquency bucket",
+    levels={"1": "1 month past due", "2": "2 months past due", "3+": "3+ months past due"},
+    table="accounts",
+)
+def bucket(frame, context):
+    """The account's delinquency bucket that month: current (MPD 0), 1, 2 or 3+ months past
+    due, or the absorbing default or closed where the source records them."""
+    return frame["bucket"]
+
+
 #: Utilisation bands (upper edges, fractions of the line) for transitions by factor.
 UTILISATION_BANDS = {"under 30%": 0.3, "30–70%": 0.7, "70–100%": 1.0, "over the line": math.inf}
 #: Credit-line bands (upper edges, NT$): about the Taiwan file's quartiles (50,000, 140,000 and
