@@ -64,21 +64,27 @@ out.record("default_rate", features["defaulted"].mean())
 # ## Default rates by factor
 
 # %%
-fig, axes = plt.subplots(1, len(factors), figsize=(4.5 * len(factors), 3.8))
-for ax, factor in zip(axes, factors):
+shown = [factor for factor in factors if features[factor].notna().any()]  # a loan file may lack some
+out.record("factors_not_in_file", [factor for factor in factors if factor not in shown])
+if len(shown) < len(factors):
+    print("Not in this loan file:", ", ".join(describe(f).label if describe(f) else f for f in factors if f not in shown))
+fig, axes = plt.subplots(1, len(shown), figsize=(4.5 * len(shown), 3.8), squeeze=False)
+for ax, factor in zip(axes[0], shown):
     rates = default_rates(features, factor)
     out.save_table(rates, f"default_rate_by_{factor}")
     out.record(f"default_rate_by_{factor}", rates["rate"].to_dict())
     plots.default_rates(rates, ax=ax, title=describe(factor).label if describe(factor) else factor)
 fig.tight_layout()
 out.save_figure(fig, "default_rates")
-by_grade = default_rates(features, "grade")["rate"]
+first = "grade" if "grade" in shown else shown[0]
+by_first = default_rates(features, first)["rate"]
+name = "grade" if first == "grade" else describe(first).label.lower()
 out.record("headline", [
     f"{features['defaulted'].mean():.1%} of {len(features):,} loans defaulted; from "
-    f"{by_grade.iloc[0]:.1%} in grade {by_grade.index[0]} to {by_grade.iloc[-1]:.1%} in grade {by_grade.index[-1]}."
+    f"{by_first.iloc[0]:.1%} in {name} {by_first.index[0]} to {by_first.iloc[-1]:.1%} in {name} {by_first.index[-1]}."
 ])
 out.stop_unless(study.has_time_to_event,
-                "Vintage and time-to-default curves were not drawn: these loans have no payment dates "
+                f"Vintage and time-to-default curves were not drawn: these loans have {study.missing_dates} "
                 "(the default rates above do not need them).")
 
 # %% [markdown]

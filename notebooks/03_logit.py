@@ -39,18 +39,27 @@ import pandas as pd
 from IPython.display import display
 
 from overdue import RunOutput, load_study, plots
-from overdue.models import average_marginal_effects, calibration_table, fit_nested, out_of_time_auc
+from overdue.models import average_marginal_effects, calibration_table, fit_nested, held_out_words, out_of_time_auc
 from overdue.models.labels import labelled, labelled_summary, readable, readable_warnings
-from overdue.study import CLUSTERS
+from overdue.study import clustering_note
 from overdue.tables import model_table, nested_names, specification_table
 
 out = RunOutput(output_dir, "03_logit")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
+cluster = study.usable_cluster(cluster)  # None when the loans carry no state (or issue month)
+cutoff = oot_cutoff if study.has_issue_month else None  # None: a seeded random split
 sample = study.model_sample(cluster=cluster)  # all four families, unless a loan file lacks columns
 loans = sample.data
 out.record("loans", len(loans))
 out.record("loans_dropped_incomplete", sample.dropped)
-specification_table(sample.families, loans)
+out.record("validation", held_out_words(cutoff))
+left_out = study.left_out(sample)
+out.save_table(left_out, "left_out")
+out.record("left_out", left_out["term"].tolist())
+display(specification_table(sample.families, loans))
+if len(left_out):
+    print("Left out, as the loan file cannot support them:")
+    display(left_out)
 
 # %% [markdown]
 # ## Nested specifications
@@ -76,7 +85,7 @@ full_table = labelled_summary(full, loans)
 out.save_table(full_table, "full_model_odds_ratios")
 out.record("full_model_converged", full.converged)
 out.record("full_model_warnings", readable_warnings(full, loans))
-ax = plots.forest(full_table, title=f"Full model: odds ratios (errors clustered by {CLUSTERS[cluster]})")
+ax = plots.forest(full_table, title=f"Full model: odds ratios ({clustering_note(cluster)})")
 out.save_figure(ax, "forest_full")
 business = "C(purpose_group, Treatment('refinancing'))[T.business]"
 for key, term in {"logit_or_fico": "fico", "logit_or_business": business}.items():
@@ -97,9 +106,11 @@ readable(effects).round(4)
 # ## Out-of-time validation
 # Fitted on loans issued up to the cut-off month, scored on the loans issued after it; AUC with
 # its DeLong interval, then calibration by deciles of predicted risk with the Hosmer–Lemeshow test.
+# A loan file without issue months is split at random instead (seeded, 30% held out): that
+# judges how well the model ranks loans, not how it ages.
 
 # %%
-validation = {name: out_of_time_auc(loans, rhs, cutoff=oot_cutoff, cluster=cluster)
+validation = {name: out_of_time_auc(loans, rhs, cutoff=cutoff, cluster=cluster, seed=seed)
               for name, rhs in sample.nested.items()}
 oot = pd.DataFrame({name: {"n_train": v.n_train, "n_test": v.n_test, "events_test": v.events_test,
                            "auc": v.auc.auc, "ci_lower": v.auc.ci_lower, "ci_upper": v.auc.ci_upper}
@@ -116,7 +127,7 @@ final = validation[sample.full]
 calibration = calibration_table(final.y, final.p, bins=10, in_sample=False)
 out.save_table(calibration.table, "calibration")
 out.record("hosmer_lemeshow", {"statistic": calibration.statistic, "df": calibration.df, "p": calibration.p})
-ax = plots.calibration(calibration, title=f"Out-of-time calibration (issued after {oot_cutoff})")
+ax = plots.calibration(calibration, title=f"Calibration on {held_out_words(cutoff)}")
 out.save_figure(ax, "calibration")
 display(calibration)
 
@@ -140,8 +151,8 @@ side_by_side
 # %%
 fico_or = full_table.loc["fico"] if "fico" in full_table.index else None
 out.record("headline", [
-    f"The {sample.first} factors alone rank loans with an out-of-time AUC of {first_auc.auc:.3f} "
-    f"(95% CI {first_auc.ci_lower:.3f}–{first_auc.ci_upper:.3f}); all four families: {final.auc.auc:.3f}."
+    f"The {sample.first} factors alone rank {held_out_words(cutoff)} with an AUC of {first_auc.auc:.3f} "
+    f"(95% CI {first_auc.ci_lower:.3f}–{first_auc.ci_upper:.3f}); all {['one', 'two', 'three', 'four'][len(sample.families) - 1]} families: {final.auc.auc:.3f}."
 ] + ([] if fico_or is None else [
     f"The odds of default multiply by {fico_or['exp_estimate']:.2f} {fico_or['per']} of FICO score "
     f"(full model, 95% CI {fico_or['exp_ci_lower']:.2f}–{fico_or['exp_ci_upper']:.2f}), other factors equal."

@@ -70,7 +70,7 @@ out = RunOutput(output_dir, "04_survival")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag, with_panel=True)
 out.record("time_to_event_available", study.has_time_to_event)
 out.stop_unless(study.has_time_to_event,
-                "Survival models were not run: these loans have no payment dates, so there is no time to "
+                f"Survival models were not run: these loans have {study.missing_dates}, so there is no time to "
                 "overdue (the data, features, descriptive, logit and causes pages still hold).")
 
 # %% [markdown]

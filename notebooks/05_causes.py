@@ -38,20 +38,30 @@ approval_cutoffs: list = [0.10, 0.15, 0.20, 0.25, 0.30]  # maximum predicted def
 output_dir: str = "reports/interactive"  # run folder for figures, tables, numbers (the runner sets it)
 
 # %%
+from IPython.display import display
+
 from overdue import RunOutput, load_study, plots
-from overdue.models import approval_tradeoff, attribute, out_of_time_auc, pricing_by_grade
+from overdue.models import approval_tradeoff, attribute, held_out_words, out_of_time_auc, pricing_by_grade
 
 out = RunOutput(output_dir, "05_causes")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
+cluster = study.usable_cluster(cluster)  # None when the loans carry no state (or issue month)
+cutoff = oot_cutoff if study.has_issue_month else None  # None: a seeded random split
 sample = study.model_sample(cluster=cluster)  # all four families, unless a loan file lacks columns
 loans = sample.data
 out.record("loans", len(loans))
+out.record("families", list(sample.families))
+left_out = study.left_out(sample)
+out.save_table(left_out, "left_out")
+if len(left_out):
+    print("Left out, as the loan file cannot support them:")
+    display(left_out)
 
 # %% [markdown]
 # ## Attribution of causes
 
 # %%
-attribution = attribute(loans, sample.families, cutoff=oot_cutoff, cluster=cluster, n_boot=n_boot, seed=seed)
+attribution = attribute(loans, sample.families, cutoff=cutoff, cluster=cluster, n_boot=n_boot, seed=seed)
 out.save_table(attribution.table, "attribution")
 out.save_table(attribution.shapley.subsets, "shapley_subsets")
 out.record("attribution", attribution.table[["lr_stat", "lr_p", "delta_auc", "shapley_r2", "shapley_share",
@@ -68,20 +78,24 @@ attribution.table.round(4)
 # lent. Pricing keeps up when the realised multiple holds as grades worsen.
 
 # %%
-pricing = pricing_by_grade(study.features)
-out.save_table(pricing, "pricing_by_grade")
-out.record("pricing_realised_multiple", pricing["realised_multiple"].to_dict())
-out.record("pricing_default_rate", pricing["default_rate"].to_dict())
-pricing.round(4)
+if study.features["grade"].notna().any() and study.features["realised_multiple"].notna().any():
+    pricing = pricing_by_grade(study.features)
+    out.save_table(pricing, "pricing_by_grade")
+    out.record("pricing_realised_multiple", pricing["realised_multiple"].to_dict())
+    out.record("pricing_default_rate", pricing["default_rate"].to_dict())
+    display(pricing.round(4))
+else:
+    print("Not shown: the loan file has no grades, or no payments to measure what loans paid back.")
 
 # %% [markdown]
 # ## A stricter approval cut-off
 # Scored out of time by the full model fitted on loans issued up to the cut-off month: had the
 # platform declined the later loans whose predicted default probability exceeded each threshold,
-# how many loans would it have made, and how often would they have defaulted?
+# how many loans would it have made, and how often would they have defaulted? (A loan file without issue
+# months is scored on a seeded random 30% of its loans instead.)
 
 # %%
-scored = out_of_time_auc(loans, sample.rhs, cutoff=oot_cutoff, cluster=cluster)
+scored = out_of_time_auc(loans, sample.rhs, cutoff=cutoff, cluster=cluster, seed=seed)
 tradeoff = approval_tradeoff(scored.y, scored.p, approval_cutoffs)
 out.save_table(tradeoff, "approval_tradeoff")
 out.record("approval_tradeoff", tradeoff.to_dict(orient="index"))
@@ -95,9 +109,10 @@ tradeoff.round(4)
 shares = attribution.table["shapley_share"].sort_values(ascending=False)
 strict = tradeoff.iloc[len(tradeoff) // 2]
 out.record("headline", [
-    "Of what the four families explain (McFadden R² " + f"{attribution.shapley.full_r2:.3f}), "
+    f"Of what the {['one', 'two', 'three', 'four'][len(sample.families) - 1]} families explain (McFadden R² "
+    + f"{attribution.shapley.full_r2:.3f}), "
     + ", ".join(f"{family} {share:.0%}" for family, share in shares.items()) + " (Shapley shares).",
     f"Approving only loans with predicted default risk up to {tradeoff.index[len(tradeoff) // 2]:.0%} would have kept "
-    f"{strict['approved_share']:.0%} of the loans issued after {oot_cutoff} and cut their default rate from "
+    f"{strict['approved_share']:.0%} of {held_out_words(cutoff)} and cut their default rate from "
     f"{scored.y.mean():.1%} to {strict['default_rate_approved']:.1%}.",
 ])

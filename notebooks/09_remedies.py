@@ -43,7 +43,7 @@ oot_cutoff: str = "2010-12"  # out-of-time split: fit on loans issued up to this
 cluster: str = "addr_state"  # cluster for robust errors: addr_state or issue_month
 history_months: int = 6  # months the payment-history features look back over (the month itself included)
 validation_share: float = 0.2  # share of the development loans held out as its latest months (tuning, recalibration)
-test_share: float = 0.3  # accounts without issue dates (Taiwan): seeded share held out and scored
+test_share: float = 0.3  # accounts or loans without issue dates (Taiwan): seeded share held out and scored
 pdo: float = 20.0  # scorecard points that double the odds of repaying
 base_score: float = 600.0  # scorecard points that stand for the base odds
 base_odds: float = 50.0  # repaid-to-defaulted odds the base score stands for
@@ -87,27 +87,35 @@ from overdue.models.stability import (
 from overdue.report import collected_numbers
 
 out = RunOutput(output_dir, "09_remedies")
-if (resolve(data_dir) / "delinquency.parquet").is_file():  # a delinquency panel's accounts (Taiwan): a seeded split
+study_is_panel = (resolve(data_dir) / "delinquency.parquet").is_file()
+if study_is_panel:  # a delinquency panel's accounts (Taiwan): a seeded split
     accounts = load_panel_study(data_dir, sample_frac, seed, history_months).at_month()
     features = list(ACCOUNT_DECISION_FEATURES)  # what a lender may decide on: never sex or marital status
     loans = accounts.dropna(subset=features).reset_index(drop=True)
     models = fit_split_models(loans, decision_rhs(features, loans), features, outcome="default_next_month",
                               test_share=test_share, validation_share=validation_share, pdo=pdo,
                               base_score=base_score, base_odds=base_odds, seed=seed)
-else:  # a loan file: out of time
+else:  # a loan file: out of time, or a seeded split when it has no issue months
     study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
+    cluster = study.usable_cluster(cluster)  # None when the loans carry no state
     sample = study.model_sample(cluster=cluster)  # the four-family logit's loans and terms
     loans = sample.data
     features = candidate_features(sample.families)  # the same information, as raw columns
-    models = fit_out_of_time_models(loans, sample.rhs, features, cutoff=oot_cutoff, cluster=cluster,
-                                    validation_share=validation_share, pdo=pdo, base_score=base_score,
-                                    base_odds=base_odds, seed=seed)
+    if study.has_issue_month:
+        models = fit_out_of_time_models(loans, sample.rhs, features, cutoff=oot_cutoff, cluster=cluster,
+                                        validation_share=validation_share, pdo=pdo, base_score=base_score,
+                                        base_odds=base_odds, seed=seed)
+    else:
+        models = fit_split_models(loans, sample.rhs, features, test_share=test_share, cluster=cluster,
+                                  validation_share=validation_share, pdo=pdo, base_score=base_score,
+                                  base_odds=base_odds, seed=seed)
 check_decision_inputs(features, models.logit.fit.formula)  # raises if sex or marital status came in
 dated = models.cutoff is not None
-scored = f"loans issued after {oot_cutoff}" if dated else f"the held-out {test_share:.0%} of accounts (seeded)"
+unit = "accounts" if study_is_panel else "loans"
+scored = f"loans issued after {oot_cutoff}" if dated else f"the held-out {test_share:.0%} of {unit} (seeded)"
 names = {"logit": "Four-family logit" if dated else "Logit", "scorecard": "Scorecard (WoE logit)",
          "boosting": "Gradient boosting"}
-out.record("study", "loans, out of time" if dated else "accounts, seeded split")
+out.record("study", f"{unit}, " + ("out of time" if dated else "seeded split"))
 out.record("loans", {"development": len(models.development), "later": len(models.later)})
 out.record("holdout_months", list(models.holdout_months or []))
 
@@ -282,8 +290,8 @@ if recorded:  # the fair-lending check, where the data record sex and marital st
            else " — a group falls below four fifths."))
 headline.append("Credit education, the seed's other remedy, cannot be measured: the data record nothing about it.")
 out.record("headline", headline)
-out.stop_unless(dated, "The Taiwan accounts carry no issue dates or money flows: stability by quarter, the drift "
-                "and the profit curve are on the LendingClub page.")
+out.stop_unless(dated, f"These {unit} carry no issue dates: stability by quarter, the drift and the profit "
+                "curve need them (they are on the LendingClub page).")
 
 # %% [markdown]
 # ## Stability: PSI of the scores and the features, quarter by quarter

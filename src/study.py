@@ -37,6 +37,60 @@ class Study:
         """Whether the loans carry payment dates, so survival and hazard models can run."""
         return self.description["has_time_to_event"]
 
+    @property
+    def missing_dates(self) -> str:
+        """What keeps the loans from a time to event, in words ("" when nothing does).
+
+        Examples
+        --------
+        >>> study.missing_dates  # doctest: +SKIP
+        'no issue months or payment dates'
+        """
+        if self.has_time_to_event:
+            return ""
+        given = set(self.description.get("loan_columns", ["issue_d"]))
+        missing = [words for column, words in (("issue_d", "issue months"),
+                   ("last_pymnt_d", "payment dates")) if column not in given]  # fmt: skip
+        return "no " + " or ".join(missing or ["payment dates"])
+
+    @property
+    def has_issue_month(self) -> bool:
+        """Whether the loans carry issue months: without them there is no vintage, no macro
+        family and no out-of-time split (the pages split at random, with the seed)."""
+        return self.description.get("has_issue_month", True)
+
+    @property
+    def has_state(self) -> bool:
+        """Whether the loans carry the borrower's state: without it macro is national only and
+        errors are not clustered by state."""
+        return self.description.get("has_state", True)
+
+    def usable_cluster(self, cluster: str | None) -> str | None:
+        """``cluster`` when the loans carry it (the state, the issue month), else None: errors
+        are then not clustered, and the pages say so (:func:`clustering_note`).
+
+        Examples
+        --------
+        >>> study.usable_cluster("addr_state")  # doctest: +SKIP
+        'addr_state'
+        """
+        carried = {"addr_state": self.has_state, "issue_month": self.has_issue_month}
+        return cluster if cluster is None or carried.get(cluster, True) else None
+
+    def left_out(self, sample: ModelSample) -> pd.DataFrame:
+        """The terms ``sample``'s models leave out and why (:func:`overdue.tables.left_out_frame`):
+        empty when the loan file supports every family.
+
+        Examples
+        --------
+        >>> study.left_out(study.model_sample()).empty  # doctest: +SKIP
+        True
+        """
+        from overdue.tables import left_out_frame
+
+        given = self.description.get("loan_columns")
+        return left_out_frame(sample.left_out, self.features, given)
+
     def model_sample(
         self,
         families=None,
@@ -144,7 +198,11 @@ def load_study(
         pd.Period(issue_start, "M").to_timestamp(),
         pd.Period(issue_end, "M").to_timestamp(),
     )
-    chosen = table[(table["issue_d"] >= start) & (table["issue_d"] <= end)]
+    # A file without issue months (a course's loan file) has no window to choose by: all its
+    # loans are the study, and the pages that need a date say so.
+    has_issue_month = bool(table["issue_d"].notna().any())
+    in_window = (table["issue_d"] >= start) & (table["issue_d"] <= end)
+    chosen = table[in_window] if has_issue_month else table
     if sample_frac < 1:
         chosen = chosen.sample(frac=sample_frac, random_state=np.random.RandomState(seed))
     if chosen.empty:
@@ -161,15 +219,18 @@ def load_study(
     )
     description = {
         "has_time_to_event": has_time_to_event,
+        "has_issue_month": has_issue_month,
+        "has_state": bool(features["addr_state"].notna().any()),
         "data_dir": str(data_dir),
         "loans": len(features),
         "loans_available": len(loans),
         "sample_frac": sample_frac,
         "seed": seed,
-        "issue_window": [issue_start, issue_end],
+        "issue_window": [issue_start, issue_end] if has_issue_month else None,
         "overdue_statuses": list(overdue_statuses),
         "macro_lag": macro_lag,
         "defaults": int(features["defaulted"].sum()),
+        "loan_columns": sorted(context.present or ()),
         "features_from": "computed" if stored is None else "features.parquet",
     }
     return Study(features, panel, macro, description)
@@ -229,6 +290,19 @@ def stored_features(folder: Path, key: str) -> pd.DataFrame | None:
 
 #: Columns errors may be clustered by, and how each is made from the features table.
 CLUSTERS = {"addr_state": "the borrower's state", "issue_month": "the month of issue"}
+
+
+def clustering_note(cluster: str | None) -> str:
+    """How a page's errors are computed, in words.
+
+    Examples
+    --------
+    >>> clustering_note("addr_state"), clustering_note(None)
+    ("errors clustered by the borrower's state", 'errors not clustered (the loans carry no state or issue month)')
+    """
+    if cluster is None:
+        return "errors not clustered (the loans carry no state or issue month)"
+    return f"errors clustered by {CLUSTERS[cluster]}"
 
 
 def with_cluster_column(features: pd.DataFrame, cluster: str) -> pd.DataFrame:

@@ -460,6 +460,52 @@ def specification_frame(families: Mapping[str, Sequence[str]], data=None) -> pd.
     return table
 
 
+def left_out_frame(
+    left_out: Mapping[str, Sequence[str]], data=None, given: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The terms a page's models leave out, and why: the loan file gives none of the columns
+    the feature is computed from, or the feature takes one value in these loans.
+
+    Parameters
+    ----------
+    left_out : mapping of str to sequence of str
+        Family -> terms left out (:attr:`overdue.models.specs.ModelSample.left_out`).
+    data : pandas.DataFrame, optional
+        The features (for labels and to tell an empty column from a constant one).
+    given : sequence of str, optional
+        The loan columns the file gives (``Study.description["loan_columns"]``), to name the
+        missing ones.
+
+    Examples
+    --------
+    >>> left_out_frame({"macro": ["state_unemp"]}, given=["id", "loan_status"]).iloc[0].tolist()
+    ['Economic environment', 'State unemployment at issue, per percentage point', 'the loan file has no addr_state, issue_d']
+    """
+    from overdue.models.design import formula_variables
+
+    rows = []
+    for family, terms in left_out.items():
+        labels = label_terms(list(terms), data)
+        for term in terms:
+            missing = []
+            for column in sorted(formula_variables(term)):
+                feature = describe(column)
+                sources = getattr(feature, "columns", ())
+                empty = data is None or column not in data or data[column].isna().all()
+                if empty and given is not None:
+                    missing += [c for c in sources if c not in given] or [column]
+                elif empty:
+                    missing.append(column)
+            why = (
+                f"the loan file has no {', '.join(dict.fromkeys(missing))}"
+                if missing
+                else "one value only in these loans"
+            )
+            heading = FAMILY_LABELS.get(family, family.replace("_", " ").capitalize())
+            rows.append({"family": heading, "term": labels[term].label, "why": why})
+    return pd.DataFrame(rows, columns=["family", "term", "why"])
+
+
 def specification_table(families: Mapping[str, Sequence[str]], data=None, table_id="specs"):
     """:func:`specification_frame` as a great-tables ``GT`` (a notebook shows it whole, where
     pandas would cut the long lines).

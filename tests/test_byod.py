@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -123,3 +124,72 @@ def test_own_file_without_dates_runs_every_notebook(own_files, raw_dir, tmp_path
     manifest = json.loads((root / "reports" / "own" / "manifest.json").read_text())
     assert manifest["notebooks"]["04_survival"]["status"] == "stopped"
     assert "no payment dates" in manifest["notebooks"]["04_survival"]["reason"]
+
+
+# ------------------------------------------------------------------------------------------------
+# A loan file as courses hand it out: no id, amount, issue date or state, logged income, one FICO
+# column, purpose words of its own, a 0/1 outcome and CR line endings (examples/course_loans.csv,
+# written by examples/make_course_loans.py), through @row, derive, values and default_flag.
+
+COURSE_FILE = ROOT / "examples" / "course_loans.csv"
+COURSE_MAPPING = ROOT / "examples" / "course_loans.yaml"
+
+
+def test_course_file_reads_through_row_derive_values_and_flag():
+    raw = pd.read_csv(COURSE_FILE, lineterminator="\r")
+    assert b"\n" not in COURSE_FILE.read_bytes()  # old Mac line endings, as committed
+    loans = load_loans(loans_file=COURSE_FILE, mapping=COURSE_MAPPING)
+    assert len(loans) == len(raw) == 800
+    assert loans["id"].tolist() == [str(i) for i in range(1, 801)]
+    np.testing.assert_allclose(loans["annual_inc"], np.exp(raw["log.annual.inc"]), rtol=1e-12)
+    assert loans["meets_policy"].tolist() == (raw["credit.policy"] == 1).tolist()
+    np.testing.assert_allclose(loans["revol_util"], raw["revol.util"] / 100)
+    assert (loans["purpose"] == "other").sum() == (raw["purpose"] == "all_other").sum() > 0
+    assert "all_other" not in set(loans["purpose"])
+    is_default = loans["loan_status"] == "Charged Off"
+    assert is_default.tolist() == (raw["not.fully.paid"] == 1).tolist()
+    assert (loans["fico_range_low"] == loans["fico_range_high"]).all()
+    for absent in ["loan_amnt", "term", "issue_d", "addr_state", "grade", "last_pymnt_d"]:
+        assert loans[absent].isna().all(), absent
+
+
+@pytest.mark.realdata
+def test_course_file_runs_the_whole_report(raw_dir, tmp_path):
+    root = make_root(tmp_path, sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    out = root / "data" / "processed"
+    built = _overdue(
+        "build", "--raw", str(raw_dir), "--out", str(out),
+        "--loans", str(COURSE_FILE), "--mapping", str(COURSE_MAPPING), cwd=root,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    run = _overdue("run", "-p", "n_boot=5", "--run-id", "course", cwd=root)
+    assert run.returncode == 0, run.stderr
+    report = root / "reports" / "course"
+    numbers = {p.stem: json.loads(p.read_text()) for p in (report / "numbers").glob("*.json")}
+    tables = {p.name for p in (report / "tables").glob("*.csv")}
+    manifest = json.loads((report / "manifest.json").read_text())["notebooks"]
+
+    # descriptive, logit and causes produce their tables
+    for page in ["00_data", "01_features", "03_logit", "05_causes", "06_summary"]:
+        assert manifest[page]["status"] == "ok", page
+    assert numbers["00_data"]["loans"] == 800
+    assert {"02_descriptive_default_rate_by_purpose_group.csv", "03_logit_nested.csv",
+            "03_logit_full_model_odds_ratios.csv", "03_logit_out_of_time_auc.csv",
+            "05_causes_attribution.csv"} <= tables  # fmt: skip
+    assert numbers["02_descriptive"]["factors_not_in_file"] == ["grade", "state_unemp_band"]
+    # without issue months: a seeded random split, said so
+    assert "seeded random 30%" in numbers["03_logit"]["validation"]
+    validation = pd.read_csv(report / "tables" / "03_logit_out_of_time_auc.csv", index_col=0)
+    assert (validation["n_test"] == 240).all()
+    assert 0.55 < numbers["03_logit"]["oot_auc_first"]["auc"] < 0.85
+    odds = pd.read_csv(report / "tables" / "03_logit_full_model_odds_ratios.csv", index_col=0)
+    assert odds.loc["fico", "exp_ci_upper"] < 1  # the simulated FICO effect is found
+    assert set(numbers["05_causes"]["attribution"]) == {"credit", "purpose", "underwriting"}
+    # the macro family and the survival page say what is missing
+    left_out = pd.read_csv(report / "tables" / "05_causes_left_out.csv")
+    macro = left_out[left_out["family"] == "Economic environment"]
+    assert len(macro) == 4 and macro["why"].str.contains("issue_d").all()
+    assert manifest["04_survival"]["status"] == "stopped"
+    assert "no issue months or payment dates" in manifest["04_survival"]["reason"]
+    assert manifest["09_remedies"]["status"] == "stopped"
+    assert numbers["09_remedies"]["study"] == "loans, seeded split"

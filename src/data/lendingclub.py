@@ -103,9 +103,12 @@ def _canonical(frame: pd.DataFrame, path) -> pd.DataFrame:
         frame = frame.assign(emp_length=frame["emp_length"].replace({"n/a": pd.NA}))
     if "loan_status" in frame.columns:
         status = frame["loan_status"].astype("string").str.strip()
-        frame = frame.assign(
-            loan_status=status, meets_policy=~status.str.startswith(POLICY_PREFIX).fillna(False)
-        )
+        # A mapping may give the policy flag itself (a file's own `credit.policy` column);
+        # LendingClub's export says it in the status words.
+        meets = ~status.str.startswith(POLICY_PREFIX).fillna(False)
+        if "meets_policy" in frame.columns:
+            meets &= frame["meets_policy"].astype("boolean").fillna(True).astype(bool)
+        frame = frame.assign(loan_status=status, meets_policy=meets)
     # LendingClub writes 0 for a FICO it could not pull: no score, not a score of 0.
     for column in ["last_fico_range_low", "last_fico_range_high"]:
         if column in frame.columns:

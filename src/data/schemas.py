@@ -84,17 +84,14 @@ DATE_COLUMNS = [
 #: How a debt settlement stood when the data were extracted.
 SETTLEMENT_STATUSES = ["COMPLETE", "BROKEN", "ACTIVE"]
 
-#: Columns a loan file must provide; the rest may be missing and are then left empty.
-REQUIRED_LOAN_COLUMNS = [
-    "id",
-    "loan_amnt",
-    "term",
-    "int_rate",
-    "issue_d",
-    "loan_status",
-    "purpose",
-    "addr_state",
-]
+#: Columns a loan file must provide: a loan id (or the row number, ``@row`` in a mapping) and
+#: the outcome; the rest may be missing and are then left empty, and the features and models
+#: that need them are left out.
+REQUIRED_LOAN_COLUMNS = ["id", "loan_status"]
+
+#: Columns that, when a file has them, must be given for every loan (the loan's terms and where
+#: and when it was issued: a gap there is a broken export, not an unknown).
+COMPLETE_IF_PRESENT = ["loan_amnt", "term", "int_rate", "issue_d", "purpose", "addr_state"]
 
 _non_negative = pa.Check.ge(0)
 
@@ -106,18 +103,20 @@ def _col(dtype, *checks, nullable=True, unique=False):
 LOAN_SCHEMA = pa.DataFrameSchema(
     {
         "id": _col("string", nullable=False, unique=True),
-        "loan_amnt": _col("float64", pa.Check.gt(0), nullable=False),
+        "loan_amnt": _col("float64", pa.Check.gt(0)),
         "funded_amnt": _col("float64", _non_negative),
         "funded_amnt_inv": _col("float64", _non_negative),
-        "term": _col("int64", pa.Check.isin([12, 24, 36, 48, 60, 72, 84]), nullable=False),
-        "int_rate": _col("float64", pa.Check.in_range(0, 1), nullable=False),
+        # int64 when the file has terms, an all-missing Int64 when it has none (see
+        # coerce_loan_types), so the dtype is not checked here.
+        "term": _col(None, pa.Check.isin([12, 24, 36, 48, 60, 72, 84])),
+        "int_rate": _col("float64", pa.Check.in_range(0, 1)),
         "installment": _col("float64", _non_negative),
         "grade": _col("string", pa.Check.isin(list(GRADES))),
         "annual_inc": _col("float64", _non_negative),
-        "issue_d": _col("datetime64[ns]", nullable=False),
+        "issue_d": _col("datetime64[ns]"),
         "loan_status": _col("string", nullable=False),
-        "purpose": _col("string", nullable=False),
-        "addr_state": _col("string", pa.Check.isin(STATE_CODES), nullable=False),
+        "purpose": _col("string"),
+        "addr_state": _col("string", pa.Check.isin(STATE_CODES)),
         "dti": _col("float64", pa.Check.in_range(0, 100)),
         "delinq_2yrs": _col("float64", _non_negative),
         "fico_range_low": _col("float64", pa.Check.in_range(300, 850)),
@@ -185,10 +184,11 @@ def coerce_loan_types(frame: pd.DataFrame, path) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for column, dtype in LOAN_COLUMNS.items():
         if column not in frame.columns:
+            empty_dtype = {"bool": "boolean", "int64": "Int64"}.get(dtype, dtype)
             out[column] = pd.Series(
-                pd.NA if dtype == "string" else None,
+                pd.NA if dtype in ("string", "int64") else None,
                 index=frame.index,
-                dtype=dtype if dtype != "bool" else "boolean",
+                dtype=empty_dtype,
             )
             continue
         values = frame[column]
@@ -200,15 +200,20 @@ def coerce_loan_types(frame: pd.DataFrame, path) -> pd.DataFrame:
                     raise DataError(
                         path, column, "not a number", int(bad.sum()), values[bad].head(3).tolist()
                     )
-                if dtype == "int64" and numeric.isna().any():
+                if column in COMPLETE_IF_PRESENT and numeric.isna().any():
                     raise DataError(path, column, "missing values", int(numeric.isna().sum()))
                 out[column] = numeric.astype(dtype)
             elif dtype.startswith("datetime"):
                 out[column] = pd.to_datetime(values).astype("datetime64[ns]")
+                if column in COMPLETE_IF_PRESENT and out[column].isna().any():
+                    raise DataError(path, column, "missing values", int(out[column].isna().sum()))
             elif dtype == "bool":
                 out[column] = values.astype(bool)
             else:
                 out[column] = values.astype("string")
+                blank = out[column].isna() | (out[column].str.strip() == "")
+                if column in COMPLETE_IF_PRESENT and blank.any():
+                    raise DataError(path, column, "missing values", int(blank.sum()))
         except (TypeError, ValueError) as error:
             if isinstance(error, DataError):
                 raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from overdue.features.outcomes import build_panel, outcome_params
@@ -21,12 +22,15 @@ def make_context(
     --------
     >>> context = make_context(loans, macro)  # doctest: +SKIP
     """
+    present = frozenset(loans.columns[loans.notna().any().to_numpy()])
     fico_mid = (loans["fico_range_low"] + loans["fico_range_high"]) / 2
+    graded = {"fico_range_low", "fico_range_high", "grade"} <= present
     return FeatureContext(
         macro=macro,
         macro_source=macro_source,
-        fico_grade_cutoffs=fico_grade_cutoffs(fico_mid, loans["grade"]),
+        fico_grade_cutoffs=fico_grade_cutoffs(fico_mid, loans["grade"]) if graded else None,
         params=outcome_params(loans, **outcome_options),
+        present=present,
     )
 
 
@@ -43,7 +47,12 @@ def compute_features(loans: pd.DataFrame, context: FeatureContext) -> pd.DataFra
     columns = {name: loans[name] for name in IDENTITY_COLUMNS}
     try:
         for spec in features_of("loans"):
-            columns[spec.name] = spec.compute(loans, context)
+            # A feature whose source columns the file does not give is left empty; the models
+            # then leave its terms out and say so (models.specs.usable_terms).
+            if context.supports(spec):
+                columns[spec.name] = spec.compute(loans, context)
+            else:
+                columns[spec.name] = pd.Series(np.nan, index=loans.index, dtype="float64")
     finally:
         context.shared.pop(("outcomes", id(loans)), None)
     features = pd.DataFrame(columns).reset_index(drop=True)

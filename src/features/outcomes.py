@@ -55,7 +55,10 @@ def outcome_params(
     >>> outcome_params(loans)["snapshot"]
     Timestamp('2012-05-01 00:00:00')
     """
-    has_payment_dates = bool(loans["last_pymnt_d"].notna().any())
+    # Times need both ends: the issue month and the last payment.
+    has_payment_dates = bool(
+        loans["last_pymnt_d"].notna().any() and loans["issue_d"].notna().any()
+    )
     if snapshot is None:
         snapshot = loans["last_pymnt_d"].max() if has_payment_dates else loans["issue_d"].max()
         snapshot = max(loans["issue_d"].max(), snapshot)
@@ -152,6 +155,7 @@ def defaulted(loans, context):
     ["issue_d", "last_pymnt_d", "loan_status", "term"],
     label="Months on book to the event",
     per="per month",
+    needs=["loan_status"],  # without payment dates: the kind of outcome, no time (see above)
 )
 def time(loans, context):
     """Months on book to the event: first missed payment (months(issue_d -> last_pymnt_d) + 1, 1 if never paid) for a default, the payoff month for a prepayment, the term or the snapshot month when censored; missing when the data have no payment dates."""
@@ -163,6 +167,7 @@ def time(loans, context):
     "category",
     ["loan_status", "last_pymnt_d", "term"],
     label="How follow-up ended",
+    needs=["loan_status"],  # without payment dates: the kind of outcome, no time (see above)
 )
 def event_type(loans, context):
     """How the loan's follow-up ended: default, prepaid (fully paid before its last scheduled month), censored_term (paid at term) or censored_snapshot (still open)."""
@@ -175,6 +180,7 @@ def event_type(loans, context):
     ["loan_status", "last_pymnt_d", "term"],
     label="Event",
     levels={"0": "censored", "1": "default", "2": "prepaid"},
+    needs=["loan_status"],  # without payment dates: the kind of outcome, no time (see above)
 )
 def event(loans, context):
     """Competing-risks event code: 0 censored, 1 default, 2 prepaid."""

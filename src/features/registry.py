@@ -56,6 +56,10 @@ class FeatureContext:
     shared : dict
         Intermediate results several features of one loan table reuse (the outcome
         classification), keyed by the table's ``id()``; :func:`compute_features` empties it.
+    present : frozenset of str or None
+        The loan columns the source file gives (any value in any row, judged over the whole
+        table so partitions agree); a feature whose source columns are not all present is left
+        empty rather than computed (None: all are present).
     """
 
     macro: pd.DataFrame | None = None
@@ -63,6 +67,18 @@ class FeatureContext:
     fico_grade_cutoffs: list[float] | None = None
     params: dict = field(default_factory=dict)
     shared: dict = field(default_factory=dict, repr=False)
+    present: frozenset[str] | None = None
+
+    def supports(self, feature: Feature) -> bool:
+        """Whether every loan column ``feature`` is computed from is present.
+
+        Examples
+        --------
+        >>> context = FeatureContext(present=frozenset({"fico_range_low", "fico_range_high"}))
+        >>> context.supports(REGISTRY["fico"]), context.supports(REGISTRY["dti"])  # doctest: +SKIP
+        (True, False)
+        """
+        return self.present is None or set(feature.columns) <= self.present
 
 
 def readable_level(level) -> str:
@@ -159,6 +175,16 @@ class Feature(Variable):
     sources: tuple[str, ...]
     compute: Callable[[pd.DataFrame, FeatureContext], pd.Series]
     table: str = "loans"
+    needs: tuple[str, ...] | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of the table the feature cannot be computed without: ``needs`` when it
+        was declared (a feature that handles some missing sources itself), else its sources
+        (macro series such as ``fred/…`` left out)."""
+        if self.needs is not None:
+            return self.needs
+        return tuple(source for source in self.sources if "/" not in source)
 
     @property
     def definition(self) -> str:
@@ -183,12 +209,15 @@ def feature(
     scale: float = 1.0,
     levels: Mapping[str, str] | str | None = None,
     table: str = "loans",
+    needs: list[str] | tuple[str, ...] | None = None,
 ):
     """Register ``fn(loans, context) -> Series`` as the feature named after the function.
 
     ``label``, ``per``, ``scale`` and ``levels`` say how it reads (see :class:`Variable`);
     ``table`` which table it is computed on (:data:`TABLES`: the loan table by default, or the
     ``accounts`` of a delinquency panel), so a feature never runs on rows it was not written for.
+    A feature is left empty on a file that lacks one of its ``sources`` (or of ``needs``, the
+    fewer columns a feature that handles the others' absence itself cannot do without).
 
     Examples
     --------
@@ -220,6 +249,7 @@ def feature(
             sources=tuple(sources),
             compute=fn,
             table=table,
+            needs=None if needs is None else tuple(needs),
         )
         return fn
 

@@ -83,7 +83,7 @@ from overdue.models.transitions import (
     transition_sample,
 )
 from overdue.models.transitions_streamed import fit_origin_sample, stream_transitions
-from overdue.models.validation import OutOfTimeResult, out_of_time_auc
+from overdue.models.validation import OutOfTimeResult, held_out_words, out_of_time_auc
 
 __all__ = [
     "TransitionMatrix",
@@ -145,6 +145,7 @@ __all__ = [
     "lr_test",
     "model_sample",
     "numbers_at_risk",
+    "held_out_words",
     "out_of_time_auc",
     "pricing_by_grade",
     "raw_and_adjusted",

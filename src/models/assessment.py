@@ -223,6 +223,8 @@ def calibration_table(y, p, bins: int = 10, in_sample: bool = True) -> TestResul
     if not isinstance(bins, (int, np.integer)) or bins < 3:
         raise ValueError(f"bins must be an integer of at least 3, got {bins!r}")
     edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    if len(edges) == 1:  # one score for every loan: one risk group (still a test out of sample)
+        edges = np.array([edges[0] - 1e-12, edges[0]])
     group = pd.cut(p, edges, include_lowest=True)
     frame = pd.DataFrame({"y": y, "p": p, "group": group})
     table = frame.groupby("group", observed=True).agg(
@@ -368,6 +370,8 @@ def recalibrate(y_development, p_development, p_new) -> np.ndarray:
     >>> p = rng.uniform(0.05, 0.5, 2000); y = (rng.random(2000) < np.minimum(2 * p, 0.99)).astype(int)
     >>> bool(abs(recalibrate(y, p, p).mean() - y.mean()) < 0.005)
     True
+    >>> recalibrate([0, 1, 0, 0], [0.3] * 4, [0.1, 0.9]).tolist()  # a score that ranks nothing
+    [0.25, 0.25]
     """
     import statsmodels.api as sm
 
@@ -376,8 +380,13 @@ def recalibrate(y_development, p_development, p_new) -> np.ndarray:
     for name, values in (("p_development", p_development), ("p_new", np.asarray(p_new))):
         if not ((values > 0) & (values < 1)).all():
             raise ValueError(f"{name} must be probabilities strictly between 0 and 1")
+    p_new = np.asarray(p_new, dtype=float)
+    if np.ptp(p_development) == 0:
+        # A model that scores every development loan alike (a boosted model with one leaf on a
+        # small file) ranks nothing there: a and b are not identified apart, and the best
+        # recalibrated probability is the development default rate.
+        return np.full(p_new.shape, y_development.mean())
     design = sm.add_constant(np.log(p_development / (1 - p_development)))
     fit = sm.Logit(y_development, design).fit(disp=0)
-    p_new = np.asarray(p_new, dtype=float)
     logit_new = np.log(p_new / (1 - p_new))
     return 1 / (1 + np.exp(-(fit.params[0] + fit.params[1] * logit_new)))

@@ -234,6 +234,10 @@ def _fit_one(x, y, name, categorical, trend, min_bin_size, max_n_bins, splits=No
     from optbinning import OptimalBinning
 
     fixed = {}
+    if splits is not None and len(splits) == 0:
+        # The given binning is one bin (no cut point was worth it); optbinning cannot take an
+        # empty list of fixed splits, but one bin at most is the same binning.
+        splits, max_n_bins, min_bin_size = None, 1, None
     if splits is not None:
         # Keep the given bins: optbinning then only counts the loans in each.
         splits = [list(group) for group in splits] if categorical else list(splits)

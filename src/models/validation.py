@@ -32,7 +32,13 @@ from overdue.models.logit import check_logit_input, fit_logit
 from overdue.models.result import FitResult
 from overdue.models.specs import OUTCOME, VINTAGE_COLUMNS
 
-__all__ = ["OutOfTimeResult", "out_of_time_auc", "time_ordered_split"]
+__all__ = [
+    "OutOfTimeResult",
+    "held_out_words",
+    "out_of_time_auc",
+    "random_split",
+    "time_ordered_split",
+]
 
 
 @dataclass
@@ -45,8 +51,8 @@ class OutOfTimeResult:
         Test-period AUC with DeLong interval.
     fit : FitResult
         The model fitted on the training period.
-    cutoff : pandas.Period
-        Last issue month of the training period.
+    cutoff : pandas.Period or None
+        Last issue month of the training period (None: a seeded random split).
     n_train, n_test, events_train, events_test : int
     y, p : numpy.ndarray
         Test outcomes and predicted probabilities (for calibration and paired AUC tests).
@@ -83,6 +89,41 @@ def _split_by_cutoff(df: pd.DataFrame, cutoff, date_col: str) -> tuple[pd.Series
     return in_training, cutoff_month
 
 
+def random_split(n: int, test_share: float = 0.3, seed: int = 2024) -> np.ndarray:
+    """Training mask of a seeded random split: exactly ``round(test_share * n)`` rows held out.
+
+    The split of loans without issue dates: it judges how well a model ranks loans of the same
+    time as those it learnt from, not how it ages (which only an out-of-time test can).
+
+    Examples
+    --------
+    >>> in_training = random_split(10, 0.3, seed=1)
+    >>> int((~in_training).sum()), bool((random_split(10, 0.3, seed=1) == in_training).all())
+    (3, True)
+    """
+    if not 0 < test_share < 1:
+        raise ValueError(f"test_share must be in (0, 1), got {test_share!r}")
+    held_out = np.random.default_rng(seed).permutation(n)[: int(round(test_share * n))]
+    in_training = np.ones(n, dtype=bool)
+    in_training[held_out] = False
+    return in_training
+
+
+def held_out_words(cutoff, test_share: float = 0.3) -> str:
+    """Which loans a validation scores, in words, for titles and narratives.
+
+    Examples
+    --------
+    >>> held_out_words("2010-12"), held_out_words(None)
+    ('the loans issued after 2010-12', 'a seeded random 30% of the loans (no issue months, so not out of time)')
+    """
+    if cutoff is None:
+        return (
+            f"a seeded random {test_share:.0%} of the loans (no issue months, so not out of time)"
+        )
+    return f"the loans issued after {cutoff}"
+
+
 def out_of_time_auc(
     df: pd.DataFrame,
     rhs: str,
@@ -93,8 +134,13 @@ def out_of_time_auc(
     cluster: str | None = None,
     alpha: float = 0.05,
     carry_forward: Sequence[str] = VINTAGE_COLUMNS,
+    test_share: float = 0.3,
+    seed: int = 2024,
 ) -> OutOfTimeResult:
     """Fit a logit on loans issued up to and including the cutoff month, score the later ones.
+
+    With ``cutoff=None`` (loans without issue dates) a seeded random ``test_share`` of the loans
+    is scored instead (:func:`random_split`) and the result's ``cutoff`` is None.
 
     Parameters
     ----------
@@ -116,20 +162,34 @@ def out_of_time_auc(
         Vintage columns (e.g. ``issue_year``): a vintage issued after the cutoff has no estimated
         effect, so test loans get the latest training vintage's effect. Any other category unseen
         in training raises.
+    test_share, seed : float, int
+        The random split's held-out share and seed (used only with ``cutoff=None``).
 
     Returns
     -------
     OutOfTimeResult
 
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> loans = pd.DataFrame({"fico": rng.normal(size=1000)})
+    >>> loans["defaulted"] = (rng.random(1000) < 1 / (1 + np.exp(1.5 + loans.fico))).astype(int)
+    >>> result = out_of_time_auc(loans, "fico", cutoff=None, seed=3)
+    >>> result.n_test, result.cutoff
+    (300, None)
     """
     check_logit_input(df, rhs, outcome, cluster)
-    in_training, cutoff_month = _split_by_cutoff(df, cutoff, date_col)
+    if cutoff is None:
+        in_training, cutoff_month = random_split(len(df), test_share, seed), None
+        split = f"random split (seed {seed})"
+    else:
+        in_training, cutoff_month = _split_by_cutoff(df, cutoff, date_col)
+        split = f"period (cutoff {cutoff_month})"
     train, test = df.loc[in_training], df.loc[~in_training].copy()
     for name, part in (("training", train), ("test", test)):
         if part[outcome].nunique() < 2:
             raise ValueError(
-                f"the {name} period (cutoff {cutoff_month}) has {len(part)} loans "
-                f"and not both values of '{outcome}'"
+                f"the {name} {split} has {len(part)} loans and not both values of '{outcome}'"
             )
     fit = fit_logit(train, rhs, outcome=outcome, cluster=cluster, alpha=alpha)
 

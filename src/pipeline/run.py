@@ -353,6 +353,9 @@ def run_reports(
     lock = threading.Lock()
     done: queue.Queue = queue.Queue()
     runs = []
+    taken = [name for name in names if (reports / name).exists()]
+    if taken:
+        raise ConfigError(f"{reports / taken[0]} exists: choose another --run-id")
     for name, plan in zip(names, plans):
         run_dir = reports / name
         run_dir.mkdir(parents=True, exist_ok=False)
