@@ -93,12 +93,45 @@ def case_truncated_rda(w):
 
 
 def case_wrong_delimiter(w):
+    # The delimiter is detected when the mapping gives none; one given wrong must say so.
     frame = pd.read_csv(EXPORT, skiprows=1, dtype=str).head(20)
     frame.to_csv(w.tmp / "semicolons.csv", sep=";", index=False)
-    return w.build("--loans", str(w.tmp / "semicolons.csv")), [
+    mapping = w.tmp / "comma.yaml"
+    mapping.write_text('delimiter: ","\n')
+    return w.build("--loans", str(w.tmp / "semicolons.csv"), "--mapping", str(mapping)), [
         "semicolons.csv",
         "wrong delimiter",
         "id;loan_amnt",
+    ]
+
+
+def case_header_only(w):
+    (w.tmp / "header.csv").write_text(EXPORT.read_text().splitlines()[1] + "\n")
+    return w.build("--loans", str(w.tmp / "header.csv")), [
+        "header.csv",
+        "a header but no rows",
+        "id, loan_amnt",
+    ]
+
+
+def case_every_row_unreadable(w):
+    # Every loan carries one field more than the header (a stray trailing comma).
+    lines = EXPORT.read_text().splitlines()[1:8]
+    (w.tmp / "shifted.csv").write_text("\n".join([lines[0]] + [f"{line}," for line in lines[1:]]))
+    mapping = w.tmp / "comma.yaml"
+    mapping.write_text('delimiter: ","\n')
+    return w.build("--loans", str(w.tmp / "shifted.csv"), "--mapping", str(mapping)), [
+        "shifted.csv",
+        "no row could be read",
+        "first at line 2",
+    ]
+
+
+def case_empty_spreadsheet(w):
+    pd.DataFrame().to_excel(w.tmp / "loans.xlsx", index=False)
+    return w.build("--loans", str(w.tmp / "loans.xlsx")), [
+        "loans.xlsx",
+        "is empty: no header and no rows",
     ]
 
 

@@ -4,9 +4,6 @@ into the one canonical loan table of :mod:`overdue.data.schemas`.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import os
 import re
 from pathlib import Path
@@ -21,6 +18,7 @@ from overdue.data.schemas import (
     coerce_loan_types,
     validate_loans,
 )
+from overdue.data.textfile import read_table
 from overdue.errors import DataError
 
 # Lines of LendingClub's CSV export that are not loans: the notice above the header, the separator
@@ -184,84 +182,37 @@ def read_lendingclub_dir(directory: str | os.PathLike) -> pd.DataFrame:
     return loans
 
 
-def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(path, None, "file not found") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise DataError(path, None, f"damaged gzip file ({error}); is it truncated?") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise DataError(
-            path,
-            None,
-            f"not UTF-8 text: byte {raw[error.start]:#x} at line {line} (save the file as UTF-8)",
-        ) from None
-
-
 def read_loans_csv(path: str | os.PathLike, mapping=None) -> pd.DataFrame:
     """Read a loan CSV into the canonical loan table: LendingClub's export as it is, or any file
     described by a :class:`~overdue.data.mapping.LoanFileMapping`.
 
     Handles the export's quirks: the notice line above the header, the separator line before loans
     outside the credit policy, the summary footer, "10.65%" rates, " 36 months" terms and
-    "Dec-2011" dates. ``.csv.gz`` is read transparently.
+    "Dec-2011" dates. The file is read by :func:`~overdue.data.textfile.read_table`: any line
+    endings, gzip, a byte-order mark, the delimiter detected unless the mapping gives one, and
+    ``.xlsx`` spreadsheets (the mapping's ``sheet``) as well as text.
 
     Parameters
     ----------
     path : path
         The file.
     mapping : LoanFileMapping, optional
-        Column names, delimiter, date and percent formats and status meanings of a file that is
-        not in LendingClub's format.
+        Column names, delimiter, thousands separator, sheet, date and percent formats and status
+        meanings of a file that is not in LendingClub's format.
 
     Examples
     --------
     >>> loans = read_loans_csv("tests/fixtures/lendingclub_export.csv")  # doctest: +SKIP
     """
     mapping = mapping or LoanFileMapping()
-    delimiter = mapping.delimiter or ","
     path = Path(path)
-    text = _read_text(path)
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
-        raise DataError(path, None, "empty file")
-    header_at = next(
-        (
-            i
-            for i, line in enumerate(lines[:5])
-            if not _NON_LOAN_LINE.match(line) and delimiter in line
-        ),
-        None,
+    frame = read_table(
+        path,
+        delimiter=mapping.delimiter,
+        thousands=mapping.thousands,
+        sheet=mapping.sheet,
+        skip_line=_NON_LOAN_LINE,
     )
-    if header_at is None:
-        raise DataError(
-            path,
-            None,
-            f"no header line with {delimiter!r}-separated column names "
-            f"in the first 5 lines (wrong delimiter? first line: {lines[0][:60]!r})",
-        )
-    body = [lines[header_at]] + [
-        line for line in lines[header_at + 1 :] if not _NON_LOAN_LINE.match(line)
-    ]
-    try:
-        frame = pd.read_csv(
-            io.StringIO("\n".join(body)),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except pd.errors.ParserError as error:
-        raise DataError(path, None, f"not a well-formed CSV: {error}") from None
-    frame.columns = [c.strip() for c in frame.columns]
     frame = mapping.apply(frame, path)
     for column in ["int_rate", "revol_util"]:
         if column in frame.columns:

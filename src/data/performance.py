@@ -22,41 +22,8 @@ import pandas as pd
 from overdue.data.delinquency import as_panel, bucket_of, mpd_from_days, validate_panel
 from overdue.data.lendingclub import parse_month
 from overdue.data.mapping import PerformanceFileMapping
+from overdue.data.textfile import read_table
 from overdue.errors import DataError
-
-
-def read_csv_text(path: str | os.PathLike, delimiter: str = ",") -> pd.DataFrame:
-    """A CSV file as strings (empty cells missing); unreadable files raise :class:`DataError`.
-
-    Examples
-    --------
-    >>> read_csv_text("examples/my_performance.csv").columns[:2].tolist()
-    ['acct', 'period']
-    """
-    path = Path(path)
-    try:
-        frame = pd.read_csv(
-            path, sep=delimiter, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"
-        )
-    except FileNotFoundError:
-        raise DataError(path, None, "file not found") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(path, None, "empty file") from None
-    except UnicodeDecodeError as error:
-        raise DataError(
-            path, None, f"not UTF-8 text: byte {error.object[error.start]:#x} at {error.start}"
-        ) from None
-    except pd.errors.ParserError as error:
-        raise DataError(path, None, f"not a well-formed CSV: {error}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if len(frame.columns) == 1 and delimiter not in frame.columns[0] and len(frame):
-        raise DataError(
-            path,
-            None,
-            f"only one column with delimiter {delimiter!r} (wrong delimiter? header: "
-            f"{frame.columns[0][:60]!r})",
-        )
-    return frame
 
 
 def _numeric(frame: pd.DataFrame, column: str, path) -> pd.Series:
@@ -96,16 +63,23 @@ def read_performance_csv(
     """Read a long-format performance file into the validated delinquency panel and a minimal
     account table (``account_id``, and ``credit_line`` — the last one given — when mapped).
 
+    The file is read by :func:`~overdue.data.textfile.read_table`: delimited text (the delimiter
+    detected unless the mapping gives one; its ``thousands`` separator; gzip; any line endings)
+    or an ``.xlsx`` spreadsheet's sheet (the mapping's ``sheet``, else the first).
+
     Raises
     ------
     DataError
-        Naming the file, the file's column, the count and examples: a mapped column the file
-        lacks, words in a numeric column, negative days or months past due, a status word the
-        mapping does not list, an unparseable month, a duplicated account-month, a gap in an
-        account's months, an account leaving default or closure.
+        Naming the file: a file that does not read as a table (see ``read_table``); and naming
+        the file's column, the count and examples: a mapped column the file lacks, words in a
+        numeric column, negative days or months past due, a status word the mapping does not
+        list, an unparseable month, a duplicated account-month, a gap in an account's months,
+        an account leaving default or closure.
     """
     path = Path(path)
-    raw = read_csv_text(path, mapping.delimiter or ",")
+    raw = read_table(
+        path, delimiter=mapping.delimiter, thousands=mapping.thousands, sheet=mapping.sheet
+    )
     absent = sorted({c for c in mapping.columns.values() if c not in raw.columns})
     if absent:
         raise DataError(
