@@ -59,7 +59,7 @@ out.record("left_out", left_out["term"].tolist())
 display(specification_table(sample.families, loans))
 if len(left_out):
     print("Left out, as the loan file cannot support them:")
-    display(left_out)
+    display(left_out.style.hide(axis="index"))
 
 # %% [markdown]
 # ## Nested specifications

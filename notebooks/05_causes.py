@@ -55,7 +55,7 @@ left_out = study.left_out(sample)
 out.save_table(left_out, "left_out")
 if len(left_out):
     print("Left out, as the loan file cannot support them:")
-    display(left_out)
+    display(left_out.style.hide(axis="index"))
 
 # %% [markdown]
 # ## Attribution of causes
