@@ -4,9 +4,11 @@ sheets, and a clear one-line error for each way a file can fail to be a table.""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -298,8 +300,6 @@ def test_damaged_and_unsupported_spreadsheets_are_named(workbook, tmp_path):
     with pytest.raises(DataError, match=r"text\.xlsx: not an \.xlsx spreadsheet"):
         read_table(text)
     archive = io.BytesIO()
-    import zipfile
-
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("loans.csv", TABLE)
     with pytest.raises(DataError, match=r"a zip archive, not an \.xlsx spreadsheet"):
@@ -319,13 +319,32 @@ def test_an_empty_or_header_only_sheet_is_one_line_naming_the_file(tmp_path):
         read_table(empty)
 
 
-def test_an_xlsx_copy_of_my_loans_loads_the_same_canonical_table(tmp_path):
+@pytest.mark.parametrize("sheet", [None, "Book", 1], ids=["first", "by-name", "by-number"])
+def test_an_xlsx_copy_of_my_loans_loads_the_same_canonical_table(tmp_path, sheet):
     csv_loans = load_loans(loans_file=MY_LOANS, mapping=MY_MAPPING)
     # As a user's spreadsheet holds it: numbers as numbers, the dates as the text they were.
     own = pd.read_csv(MY_LOANS, sep=";", dtype={"opened": str, "last_paid": str})
-    own.to_excel(tmp_path / "my_loans.xlsx", sheet_name="Book", index=False)
-    xlsx_loans = load_loans(loans_file=tmp_path / "my_loans.xlsx", mapping=MY_MAPPING)
+    sheets = {"Book": own} if sheet is None else {"About": pd.DataFrame({"x": [1]}), "Book": own}
+    _workbook(tmp_path / "my_loans.xlsx", sheets)
+    mapping = yaml.safe_load(MY_MAPPING.read_text())
+    if sheet is not None:
+        mapping["sheet"] = sheet
+    (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(mapping))
+    xlsx_loans = load_loans(
+        loans_file=tmp_path / "my_loans.xlsx", mapping=tmp_path / "mapping.yaml"
+    )
     pd.testing.assert_frame_equal(xlsx_loans, csv_loans)
+
+
+def test_the_export_saved_as_a_spreadsheet_skips_its_notice_rows(tmp_path):
+    # Each line of the export as a row of text cells, the notice, separator and footer lines
+    # as one-cell rows, as a spreadsheet program opening the CSV would lay them out.
+    rows = list(csv.reader(io.StringIO(EXPORT.read_text())))
+    width = max(map(len, rows))
+    cells = pd.DataFrame([row + [None] * (width - len(row)) for row in rows])
+    cells.to_excel(tmp_path / "export.xlsx", header=False, index=False)
+    assert str(cells.iloc[0, 0]).startswith("Notes offered by Prospectus")
+    pd.testing.assert_frame_equal(read_loans_csv(tmp_path / "export.xlsx"), read_loans_csv(EXPORT))
 
 
 # ---------------------------------------------------------------------------------------------
