@@ -35,7 +35,7 @@ sample_frac: float = 1.0  # share of accounts analysed (whole accounts); the smo
 seed: int = 2024  # seed of the sample draw (and of any bootstrap)
 output_dir: str = "reports/interactive"  # run folder for figures, tables, numbers (the runner sets it)
 history_months: int = 6  # months the payment-history features look back over (the month itself included)
-bootstrap: int = 200  # bootstrap replicates over accounts for the matrix's intervals (0: Wilson only)
+bootstrap: int = 200  # bootstrap replicates over accounts for the matrix's and the marginal effects' intervals (0: Wilson and delta method only)
 markov_k: int = 2  # months ahead compared in the Markov check
 factors: list = ["utilisation_band", "credit_line_band"]  # factors the roll and cure rates are split by
 min_moves: int = 100  # an origin bucket with fewer moves than this in a group is not drawn
@@ -239,7 +239,10 @@ check.table.sort_values("difference", key=abs, ascending=False).head(10)
 # the account's features that month, errors clustered by account; below, the average marginal
 # effects on the probability of each move, in the reported units (utilisation and the payment
 # ratio per 10 percentage points, the credit line per doubling, age per 10 years). Sex and
-# marital status are controls.
+# marital status are controls. The intervals drawn are the delta method's; the tables add the
+# percentile intervals of the bootstrap over accounts (`boot_lower`, `boot_upper`: accounts drawn
+# with replacement, each draw refitted). A draw in which a sparse level has no move of some kind
+# has no finite estimate and is left out (the numbers record how many draws each origin used).
 
 # %%
 pairs, dropped = transition_sample(study.features, transition_rhs)
@@ -251,8 +254,9 @@ for origin, fit in fits.items():
                    f"transition_logit_from_{origin.replace('+', 'plus')}", index=False)
     out.record(f"transition_logit_from_{origin}", {"n": fit.n, "warnings": list(fit.warnings),
                                                    "pseudo_r2": fit.extra["pseudo_r2"]})
-effects = {origin: labelled_marginal_effects(transition_marginal_effects(fit), pairs)
+effects = {origin: labelled_marginal_effects(transition_marginal_effects(fit, bootstrap=bootstrap, seed=seed), pairs)
            for origin, fit in fits.items()}
+out.record("marginal_effects_bootstrap", {origin: table.attrs.get("bootstrap") for origin, table in effects.items()})
 for origin, table in effects.items():
     out.save_table(table.rename(columns={"term": "term_formula"}),
                    f"marginal_effects_from_{origin.replace('+', 'plus')}", index=False)

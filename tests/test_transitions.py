@@ -16,6 +16,7 @@ from overdue.models.transitions import (
     absorbing_chain,
     fit_transition_logit,
     implied_matrix,
+    labelled_marginal_effects,
     markov_check,
     move_of,
     outcome_by_bucket,
@@ -217,6 +218,53 @@ def test_a_binary_covariate_gets_a_discrete_effect(simulated):
     high = ame[ame["term"] == "high_use"].set_index("outcome")
     assert set(high["kind"]) == {"discrete"} and high.loc["roll", "ame"] > 0
     assert high.loc["cure", "ame"] < 0
+
+
+@pytest.fixture(scope="module")
+def fit_from_2(simulated):
+    pairs = transition_pairs(account_features(simulated.panel, simulated.accounts))
+    pairs["high_use"] = (pairs["utilisation"] > 0.8).astype(int)
+    return fit_transition_logit(pairs, "utilisation + log_credit_line + high_use", origin="2")
+
+
+def test_bootstrap_intervals_agree_with_the_delta_method(fit_from_2):
+    """Resampling accounts and refitting gives intervals of the same width as the delta method
+    on the account-clustered covariance (both estimate the same sampling spread)."""
+    ame = transition_marginal_effects(fit_from_2, bootstrap=200, seed=5)
+    assert ame.attrs["bootstrap"] == {"replicates": 200, "used": 200, "seed": 5}
+    ratio = (ame["boot_upper"] - ame["boot_lower"]) / (ame["ci_upper"] - ame["ci_lower"])
+    assert ratio.between(1 / 1.5, 1.5).all(), ratio
+    assert 0.85 < ratio.median() < 1.15
+    assert ((ame["boot_lower"] < ame["ame"]) & (ame["ame"] < ame["boot_upper"])).all()
+    assert set(ame.loc[ame["term"] == "high_use", "kind"]) == {"discrete"}
+    # The delta-method columns are those of the fit without a bootstrap.
+    plain = transition_marginal_effects(fit_from_2)
+    pd.testing.assert_frame_equal(ame[plain.columns], plain)
+
+
+def test_the_bootstrap_is_seeded(fit_from_2):
+    first = transition_marginal_effects(fit_from_2, bootstrap=30, seed=1)
+    again = transition_marginal_effects(fit_from_2, bootstrap=30, seed=1)
+    other = transition_marginal_effects(fit_from_2, bootstrap=30, seed=2)
+    pd.testing.assert_frame_equal(first, again)
+    assert not np.allclose(first["boot_lower"], other["boot_lower"])
+
+
+def test_bootstrap_limits_are_reported_in_the_units_of_the_effects(fit_from_2):
+    ame = transition_marginal_effects(fit_from_2, bootstrap=20, seed=1)
+    table = labelled_marginal_effects(ame)
+    use = (ame["term"] == "utilisation").to_numpy()
+    for column in ("ame", "ci_lower", "boot_lower", "boot_upper"):  # per 10 percentage points
+        np.testing.assert_allclose(table.loc[use, column], 0.1 * ame.loc[use, column])
+
+
+def test_a_bootstrap_needs_replicates_and_accounts(simulated):
+    pairs = transition_pairs(account_features(simulated.panel, simulated.accounts))
+    unclustered = fit_transition_logit(pairs, "utilisation", origin="2", cluster=None)
+    with pytest.raises(ValueError, match="resamples the fit's accounts"):
+        transition_marginal_effects(unclustered, bootstrap=10)
+    with pytest.raises(ValueError, match="whole number of replicates"):
+        transition_marginal_effects(unclustered, bootstrap=-1)
 
 
 def test_separation_is_named(simulated):
