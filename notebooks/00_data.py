@@ -44,10 +44,11 @@ loans = pd.read_parquet(resolve(data_dir) / "loans.parquet")
 # %% [markdown]
 # ## Provenance
 # Every raw file, its public address and the SHA-256 recorded when it was fetched. LendingClub's
-# files are pinned; FRED revises its series, so their sums are recorded, not pinned.
+# files are pinned; FRED revises its series, so their sums are recorded, not pinned. A build from
+# your own loan file lists that file and its mapping first, with the SHA-256 the build read.
 
 # %%
-provenance = provenance_table(resolve(raw_dir))
+provenance = provenance_table(resolve(raw_dir), resolve(data_dir))
 out.save_table(provenance, "provenance", index=False)
 out.record("raw_files", len(provenance))
 out.record("raw_files_verified", int(provenance["verified"].sum()))

@@ -39,7 +39,13 @@ import pandas as pd
 from IPython.display import display
 
 from overdue import RunOutput, load_study, plots
-from overdue.models import average_marginal_effects, calibration_table, fit_nested, held_out_words, out_of_time_auc
+from overdue.models import (
+    average_marginal_effects,
+    calibration_table,
+    fit_nested,
+    held_out_words,
+    out_of_time_auc,
+)
 from overdue.models.labels import labelled, labelled_summary, readable, readable_warnings
 from overdue.study import clustering_note
 from overdue.tables import model_table, nested_names, specification_table

@@ -41,7 +41,13 @@ output_dir: str = "reports/interactive"  # run folder for figures, tables, numbe
 from IPython.display import display
 
 from overdue import RunOutput, load_study, plots
-from overdue.models import approval_tradeoff, attribute, held_out_words, out_of_time_auc, pricing_by_grade
+from overdue.models import (
+    approval_tradeoff,
+    attribute,
+    held_out_words,
+    out_of_time_auc,
+    pricing_by_grade,
+)
 
 out = RunOutput(output_dir, "05_causes")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)

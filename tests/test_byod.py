@@ -14,6 +14,7 @@ import yaml
 
 from byod import write_own_format
 from conftest import ROOT, make_root
+from overdue.data.fetch import sha256_of
 from overdue.data.loans import load_loans
 
 EXAMPLE_MAPPING = ROOT / "examples" / "my_loans.yaml"
@@ -173,6 +174,10 @@ def test_course_file_runs_the_whole_report(raw_dir, tmp_path):
     for page in ["00_data", "01_features", "03_logit", "05_causes", "06_summary"]:
         assert manifest[page]["status"] == "ok", page
     assert numbers["00_data"]["loans"] == 800
+    provenance = pd.read_csv(report / "tables" / "00_data_provenance.csv")
+    assert provenance["source"].iloc[:2].tolist() == ["your data file", "your mapping file"]
+    assert provenance["sha256"].iloc[0] == sha256_of(COURSE_FILE)
+    assert not provenance["file"].str.startswith("lendingclub/").any()
     assert {"02_descriptive_default_rate_by_purpose_group.csv", "03_logit_nested.csv",
             "03_logit_full_model_odds_ratios.csv", "03_logit_out_of_time_auc.csv",
             "05_causes_attribution.csv"} <= tables  # fmt: skip

@@ -23,6 +23,7 @@ from overdue.data.loans import load_loans
 from overdue.data.mapping import read_performance_mapping
 from overdue.data.performance import read_performance_csv
 from overdue.data.sources import TAIWAN_FILE
+from overdue.data.summary import OWN_FILES
 from overdue.data.taiwan import read_taiwan
 from overdue.errors import ConfigError
 from overdue.features.build import derive_features, make_context
@@ -79,8 +80,28 @@ def build(
     # of recomputing when its loans, macro, definitions and feature code are the same.
     context = make_context(loans, macro, **outcome_options)
     tables["features"].attrs[FEATURES_KEY] = features_key(loans, macro, context)
-    write_tables(tables, out_dir, truth)
+    write_tables(tables, out_dir, truth, own_files(loans_file, mapping))
     return tables
+
+
+def own_files(*paths) -> dict | None:
+    """The user's own input files of a build (a loan or performance file and its mapping) with
+    their SHA-256, for the data page's provenance; None when the build read only the pinned
+    public sources.
+
+    Examples
+    --------
+    >>> own_files("examples/my_loans.csv", None)["files"][0]["role"]  # doctest: +SKIP
+    'data'
+    """
+    from overdue.data.fetch import sha256_of
+
+    files = [
+        {"role": role, "file": str(Path(path)), "sha256": sha256_of(path)}
+        for role, path in zip(("data", "mapping"), paths)
+        if path is not None
+    ]
+    return {"files": files} if files else None
 
 
 #: Where ``overdue build --source S`` writes when no ``--out`` is given.
@@ -123,16 +144,20 @@ def build_delinquency(
             raise ConfigError("a mapping describes a performance file: give it with --performance")
         panel, accounts = read_taiwan(Path(raw_dir) / "taiwan" / TAIWAN_FILE)
     tables = {"delinquency": panel, "accounts": accounts}
-    write_tables(tables, out_dir)
+    write_tables(tables, out_dir, own=own_files(performance_file, mapping))
     return tables
 
 
 def write_tables(
-    tables: dict[str, pd.DataFrame | None], out_dir: str | os.PathLike, truth: dict | None = None
+    tables: dict[str, pd.DataFrame | None],
+    out_dir: str | os.PathLike,
+    truth: dict | None = None,
+    own: dict | None = None,
 ) -> None:
-    """Write each table as ``<name>.parquet`` and the synthetic truth as ``truth.json``, each
-    atomically, all under the folder's lock. A table (or truth) that is None is removed, since one
-    left from other data would not describe these loans."""
+    """Write each table as ``<name>.parquet``, the synthetic truth as ``truth.json`` and the own
+    input files as :data:`OWN_FILES`, each atomically, all under the folder's lock. A table (or
+    truth, or file list) that is None is removed, since one left from other data would not
+    describe these loans."""
     out_dir = Path(out_dir)
     with exclusive_lock(out_dir):  # one writer at a time; a killed one leaves no stale lock
         remove_stale_temporaries(out_dir)
@@ -141,8 +166,9 @@ def write_tables(
                 (out_dir / f"{name}.parquet").unlink(missing_ok=True)
             else:
                 write_parquet_atomic(frame, out_dir / f"{name}.parquet")
-        if truth is None:
-            (out_dir / "truth.json").unlink(missing_ok=True)
-        else:
-            with atomic_path(out_dir / "truth.json") as tmp:
-                tmp.write_text(json.dumps(truth, indent=1) + "\n")
+        for name, content in (("truth.json", truth), (OWN_FILES, own)):
+            if content is None:
+                (out_dir / name).unlink(missing_ok=True)
+            else:
+                with atomic_path(out_dir / name) as tmp:
+                    tmp.write_text(json.dumps(content, indent=1) + "\n")

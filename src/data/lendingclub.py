@@ -76,7 +76,8 @@ def parse_month(values: pd.Series, path, column: str, date_format: str | None = 
     [Timestamp('2011-12-01 00:00:00'), Timestamp('2011-12-01 00:00:00'), NaT]
     """
     text = values.astype("string").str.strip().replace("", pd.NA)
-    formats = [date_format] if date_format else ["%b-%Y", "%b-%y", "%Y-%m-%d", "%Y-%m"]
+    # A spreadsheet's date cells read as ISO dates whatever the mapping's format for text.
+    formats = [date_format, "%Y-%m-%d"] if date_format else ["%b-%Y", "%b-%y", "%Y-%m-%d", "%Y-%m"]
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     for fmt in formats:
         todo = parsed.isna() & text.notna()

@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pandas as pd
 
 from overdue.data.fetch import read_checksums
 from overdue.data.sources import raw_files
 
+#: Beside the tables of a build from one's own files: which files, with their SHA-256.
+OWN_FILES = "own_files.json"
 
-def provenance_table(raw_dir: str | os.PathLike = "data/raw") -> pd.DataFrame:
+
+def provenance_table(
+    raw_dir: str | os.PathLike = "data/raw", processed_dir: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """Every raw input: public address, SHA-256 recorded at fetch, and whether it matches the pin.
+
+    When ``processed_dir`` was built from one's own files (it holds :data:`OWN_FILES`), those
+    files come first, with the SHA-256 they had when the build read them, and the public loan
+    files the build did not read are left out.
 
     Examples
     --------
     >>> provenance_table("data/raw").columns.tolist()  # doctest: +SKIP
     ['file', 'source', 'sha256', 'pinned', 'verified']
     """
+    own_path = Path(processed_dir) / OWN_FILES if processed_dir is not None else None
+    own = json.loads(own_path.read_text())["files"] if own_path and own_path.is_file() else []
+    rows = [
+        {
+            "file": item["file"],
+            "source": f"your {item['role']} file",
+            "sha256": item["sha256"],
+            "pinned": False,
+            "verified": True,  # the digest of the very bytes the build read
+        }
+        for item in own
+    ]
     recorded = read_checksums(raw_dir)
-    rows = []
     for item in raw_files():
+        if own and not item.relpath.startswith("fred/"):
+            continue  # the loans (or accounts) came from the user's own file
         digest = recorded.get(item.relpath)
         rows.append(
             {
