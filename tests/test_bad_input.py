@@ -135,6 +135,11 @@ def case_empty_spreadsheet(w):
     ]
 
 
+def case_spreadsheet_header_only(w):
+    pd.DataFrame(columns=["id", "loan_status", "fico"]).to_excel(w.tmp / "head.xlsx", index=False)
+    return w.build("--loans", str(w.tmp / "head.xlsx")), ["head.xlsx", "a header but no rows"]
+
+
 def case_non_utf8(w):
     text = EXPORT.read_bytes().replace(b"debt_consolidation", b"debt_consolidation\xff", 1)
     (w.tmp / "latin.csv").write_bytes(text)
@@ -249,6 +254,42 @@ def case_mapping_names_absent_column(w):
         "column 'loan_number'",
         "mapping",
         "does not have",
+    ]
+
+
+COURSE = ROOT / "examples" / "course_loans.csv"
+
+
+def _course_mapping(w, change: Callable[[str], str]) -> Path:
+    mapping = w.tmp / "course.yaml"
+    mapping.write_text(change((ROOT / "examples" / "course_loans.yaml").read_text()))
+    return mapping
+
+
+def case_expression_names_absent_column(w):
+    mapping = _course_mapping(w, lambda t: t.replace("`log.annual.inc`", "`log.income`"))
+    return w.build("--loans", str(COURSE), "--mapping", str(mapping)), [
+        "course.yaml: derive: annual_inc",
+        "names 'log.income', not a column of the file",
+        "log.annual.inc",
+    ]
+
+
+def case_expression_syntax_error(w):
+    mapping = _course_mapping(
+        w, lambda t: t.replace("`credit.policy` == 1", "`credit.policy` == ")
+    )
+    return w.build("--loans", str(COURSE), "--mapping", str(mapping)), [
+        "course.yaml: derive: meets_policy",
+        "is not a valid expression",
+    ]
+
+
+def case_values_for_an_unmapped_column(w):
+    mapping = _course_mapping(w, lambda t: t.replace("  purpose: purpose\n", ""))
+    return w.build("--loans", str(COURSE), "--mapping", str(mapping)), [
+        "course.yaml: values: purpose",
+        "the mapping gives no column for purpose",
     ]
 
 

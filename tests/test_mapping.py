@@ -140,3 +140,27 @@ def test_a_mapping_without_the_file_columns_it_names_says_which(tmp_path):
     mapping = LoanFileMapping(columns={"id": "@row", "fico_range_low": "score"}, source="m.yaml")
     with pytest.raises(Exception, match="names a column the file does not have"):
         mapping.apply(FILE, "loans.csv")
+
+
+def test_a_performance_file_reads_through_derive_and_values(tmp_path):
+    from overdue.data.performance import read_performance_csv
+
+    (tmp_path / "perf.csv").write_text(
+        "acct;period;dpd;state\n"
+        "A-1;2024-01;0;open\nA-1;2024-02;30;open\nA-1;2024-03;60;open\n"
+        "B-2;2024-01;0;open\nB-2;2024-02;0;gone\n"
+    )
+    (tmp_path / "perf.yaml").write_text(
+        "columns: {account_id: acct, month: period, status: state}\n"
+        "derive: {months_past_due: 'dpd / 30'}\n"
+        "values: {account_id: {A-1: A1}}\n"
+        "statuses: {current: [open], closed: [gone]}\n"
+    )
+    mapping = read_performance_mapping(tmp_path / "perf.yaml")
+    panel, accounts = read_performance_csv(tmp_path / "perf.csv", mapping)
+    assert accounts["account_id"].tolist() == ["A1", "B-2"]
+    assert panel["mpd"].tolist()[:3] == [0, 1, 2]
+    assert panel["bucket"].tolist() == ["current", "1", "2", "current", "closed"]
+    (tmp_path / "perf.csv").write_text("acct;period;dpd;state\nA-1;2024-01;-30;open\n")
+    with pytest.raises(Exception, match="column 'derive: months_past_due': negative"):
+        read_performance_csv(tmp_path / "perf.csv", mapping)

@@ -182,9 +182,18 @@ class ColumnMapping:
         """The file's columns the mapping names (``@row`` is not one)."""
         return {c for c in self.columns.values() if c != ROW_NUMBER}
 
-    def map_columns(self, frame: pd.DataFrame, path) -> pd.DataFrame:
-        """Copy mapped columns to their canonical names (one source may feed several), add the
-        derived columns and translate values; the file's other columns are kept as they are."""
+    def resolve(self, frame: pd.DataFrame, path) -> tuple[pd.DataFrame, dict[str, str]]:
+        """The file's columns plus the derived and translated ones, and the name each canonical
+        column has there: the file's column, ``derive: <key>`` or ``values: <key>`` — the names
+        error messages give, so a user reads where a bad value came from.
+
+        Examples
+        --------
+        >>> m = ColumnMapping(columns={"month": "m"}, derive={"months_past_due": "dpd / 30"})
+        >>> frame, names = m.resolve(pd.DataFrame({"m": ["2005-04"], "dpd": ["60"]}), "f.csv")
+        >>> names, frame[names["months_past_due"]].tolist()
+        ({'month': 'm', 'months_past_due': 'derive: months_past_due'}, [2.0])
+        """
         absent = sorted(c for c in self.file_columns() if c not in frame.columns)
         if absent:
             raise DataError(
@@ -193,16 +202,33 @@ class ColumnMapping:
                 f"the mapping {self.source} names a column the file "
                 f"does not have (file columns: {', '.join(map(str, frame.columns[:15]))})",
             )
-        out = frame.copy()
+        out, names = frame.copy(), {}
         for canonical, source in self.columns.items():
             if source == ROW_NUMBER:
-                out[canonical] = pd.Series(range(1, len(frame) + 1), index=frame.index).astype(str)
+                names[canonical] = ROW_NUMBER
+                out[ROW_NUMBER] = pd.Series(range(1, len(frame) + 1), index=frame.index).astype(
+                    str
+                )
             else:
-                out[canonical] = frame[source]
+                names[canonical] = source
         for canonical, expression in self.derive.items():
-            out[canonical] = evaluate(expression, frame, f"{self.source}: derive: {canonical}")
+            names[canonical] = f"derive: {canonical}"
+            out[names[canonical]] = evaluate(
+                expression, frame, f"{self.source}: derive: {canonical}"
+            )
         for canonical, table in self.values.items():
-            out[canonical] = translate_values(out[canonical], table)
+            translated = f"values: {canonical}"
+            out[translated] = translate_values(out[names[canonical]], table)
+            names[canonical] = translated
+        return out, names
+
+    def map_columns(self, frame: pd.DataFrame, path) -> pd.DataFrame:
+        """Copy mapped columns to their canonical names (one source may feed several), add the
+        derived columns and translate values; the file's other columns are kept as they are."""
+        resolved, names = self.resolve(frame, path)
+        out = frame.copy()
+        for canonical, name in names.items():
+            out[canonical] = resolved[name]
         return out
 
 

@@ -80,15 +80,7 @@ def read_performance_csv(
     raw = read_table(
         path, delimiter=mapping.delimiter, thousands=mapping.thousands, sheet=mapping.sheet
     )
-    absent = sorted({c for c in mapping.columns.values() if c not in raw.columns})
-    if absent:
-        raise DataError(
-            path,
-            absent[0],
-            f"the mapping {mapping.source} names a column the file does not have "
-            f"(file columns: {', '.join(map(str, raw.columns[:15]))})",
-        )
-    source = mapping.columns
+    raw, source = mapping.resolve(raw, path)
     frame = pd.DataFrame(index=raw.index)
     account = raw[source["account_id"]].astype("string").str.strip()
     if account.isna().any():
