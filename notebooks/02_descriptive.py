@@ -64,10 +64,11 @@ out.record("default_rate", features["defaulted"].mean())
 # ## Default rates by factor
 
 # %%
-shown = [factor for factor in factors if features[factor].notna().any()]  # a loan file may lack some
-out.record("factors_not_in_file", [factor for factor in factors if factor not in shown])
+shown = [factor for factor in factors if features[factor].nunique() >= 2]  # a loan file may lack some
+out.record("factors_left_out", [factor for factor in factors if factor not in shown])
 if len(shown) < len(factors):
-    print("Not in this loan file:", ", ".join(describe(f).label if describe(f) else f for f in factors if f not in shown))
+    print("Not in this loan file, or one value only:",
+          ", ".join(describe(f).label if describe(f) else f for f in factors if f not in shown))
 fig, axes = plt.subplots(1, len(shown), figsize=(4.5 * len(shown), 3.8), squeeze=False)
 for ax, factor in zip(axes[0], shown):
     rates = default_rates(features, factor)
@@ -107,8 +108,8 @@ out.save_figure(plots.vintage_curves(curves, by="issue_year"), "vintage_curves")
 # falling to 0 on the last handful.
 
 # %%
-fig, axes = plt.subplots(2, len(factors), figsize=(4.5 * len(factors), 11.5))
-for column, factor in enumerate(factors):
+fig, axes = plt.subplots(2, len(shown), figsize=(4.5 * len(shown), 11.5), squeeze=False)
+for column, factor in enumerate(shown):
     variable = describe(factor)  # its label and the names of its levels
     name = variable.label if variable else factor
     km = kaplan_meier(features, duration="time", event="defaulted", by=factor)

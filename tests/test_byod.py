@@ -181,7 +181,7 @@ def test_course_file_runs_the_whole_report(raw_dir, tmp_path):
     assert {"02_descriptive_default_rate_by_purpose_group.csv", "03_logit_nested.csv",
             "03_logit_full_model_odds_ratios.csv", "03_logit_out_of_time_auc.csv",
             "05_causes_attribution.csv"} <= tables  # fmt: skip
-    assert numbers["02_descriptive"]["factors_not_in_file"] == ["grade", "state_unemp_band"]
+    assert numbers["02_descriptive"]["factors_left_out"] == ["grade", "state_unemp_band"]
     # without issue months: a seeded random split, said so
     assert "seeded random 30%" in numbers["03_logit"]["validation"]
     validation = pd.read_csv(report / "tables" / "03_logit_out_of_time_auc.csv", index_col=0)
