@@ -42,6 +42,11 @@ from overdue.models.descriptive import (
     wilson_interval,
 )
 from overdue.models.fine_gray import fit_fine_gray
+from overdue.models.first_overdue import (
+    first_overdue_periods,
+    first_overdue_table,
+    fit_first_overdue,
+)
 from overdue.models.hazard import fit_discrete_hazard
 from overdue.models.incidence import cumulative_incidence, gray_test
 from overdue.models.irls import fit_glm_irls
@@ -136,6 +141,9 @@ __all__ = [
     "fit_discrete_hazard",
     "fit_fine_gray",
     "fit_glm_irls",
+    "first_overdue_periods",
+    "first_overdue_table",
+    "fit_first_overdue",
     "fit_logit",
     "fit_nested",
     "gray_test",
