@@ -137,6 +137,8 @@ out.save_figure(fig, "survival_curves")
 # Cox models on the same loans, against the lowest band, with errors clustered by `cluster`.
 
 # %%
+out.stop_unless(study.has_state, "Unemployment at issue, raw and adjusted, was not compared: the loan file "
+                "has no state (addr_state), so no state's unemployment.")
 sample = study.model_sample(cluster=cluster, exclude=["state_unemp"], columns=["time"])
 adjusted = raw_and_adjusted(sample.data, "state_unemp_band",
                             {"raw": "", "vintage held fixed": "C(issue_year)", "all other factors held fixed": sample.rhs},

@@ -60,7 +60,7 @@ out.record("loans", len(loans))
 out.record("loans_dropped_incomplete", sample.dropped)
 out.record("validation", held_out_words(cutoff))
 left_out = study.left_out(sample)
-out.save_table(left_out, "left_out")
+out.save_table(left_out, "left_out", index=False)
 out.record("left_out", left_out["term"].tolist())
 display(specification_table(sample.families, loans))
 if len(left_out):

@@ -79,7 +79,13 @@ out.stop_unless(study.has_time_to_event,
 
 # %%
 strata = [cox_strata] if cox_strata else []
+cluster = study.usable_cluster(cluster)  # None when the loans carry no state (or issue month)
 sample = study.model_sample(cluster=cluster, exclude=strata, columns=["time"])
+left_out = study.left_out(sample)
+out.save_table(left_out, "left_out", index=False)
+if len(left_out):
+    print("Left out, as the loan file cannot support them:")
+    display(left_out.style.hide(axis="index"))
 cox = fit_cox(sample.data, sample.rhs, duration="time", event="defaulted", ties="efron",
               strata=strata or None, cluster=cluster)
 cox_table = labelled_summary(cox, sample.data)  # per the unit in each label: FICO per 50 points …
@@ -168,7 +174,8 @@ hazard = fit_discrete_hazard(months.data, months.rhs, link=hazard_link, baseline
 hazard_table = labelled_summary(hazard, months.data)
 out.save_table(hazard_table, "discrete_hazard")
 out.record("hazard_loan_months", hazard.n)
-out.record("hazard_unemployment", hazard_table.loc["state_unemp_tv", ["estimate", "se", "ci_lower", "ci_upper", "exp_estimate"]].to_dict())
+if "state_unemp_tv" in hazard_table.index:  # a loan file without states has no state's unemployment
+    out.record("hazard_unemployment", hazard_table.loc["state_unemp_tv", ["estimate", "se", "ci_lower", "ci_upper", "exp_estimate"]].to_dict())
 out.record("hazard_warnings", readable_warnings(hazard, months.data))
 
 # %% [markdown]
@@ -203,14 +210,19 @@ if (resolve(data_dir) / "truth.json").is_file():
 # ## Headline
 
 # %%
-hr = cox_table.loc[business]
-fico_hr = cox_table.loc["fico"]
-unemployment = hazard_table.loc["state_unemp_tv"]
-out.record("headline", [
-    f"Small-business loans default at {hr['exp_estimate']:.2f}× the hazard of refinancing loans "
-    f"(Cox, 95% CI {hr['exp_ci_lower']:.2f}–{hr['exp_ci_upper']:.2f}), other factors equal.",
-    f"The default hazard multiplies by {fico_hr['exp_estimate']:.2f} {fico_hr['per']} of FICO score "
-    f"(Cox, 95% CI {fico_hr['exp_ci_lower']:.2f}–{fico_hr['exp_ci_upper']:.2f}).",
-    f"Each point of state unemployment during the loan's life multiplies the monthly default hazard by "
-    f"{unemployment['exp_estimate']:.3f} (95% CI {unemployment['exp_ci_lower']:.3f}–{unemployment['exp_ci_upper']:.3f}).",
-])
+headline = []
+if business in cox_table.index:
+    hr = cox_table.loc[business]
+    headline.append(f"Small-business loans default at {hr['exp_estimate']:.2f}× the hazard of refinancing loans "
+                    f"(Cox, 95% CI {hr['exp_ci_lower']:.2f}–{hr['exp_ci_upper']:.2f}), other factors equal.")
+if "fico" in cox_table.index:
+    fico_hr = cox_table.loc["fico"]
+    headline.append(f"The default hazard multiplies by {fico_hr['exp_estimate']:.2f} {fico_hr['per']} of FICO score "
+                    f"(Cox, 95% CI {fico_hr['exp_ci_lower']:.2f}–{fico_hr['exp_ci_upper']:.2f}).")
+if "state_unemp_tv" in hazard_table.index:
+    unemployment = hazard_table.loc["state_unemp_tv"]
+    headline.append(f"Each point of state unemployment during the loan's life multiplies the monthly default hazard by "
+                    f"{unemployment['exp_estimate']:.3f} (95% CI {unemployment['exp_ci_lower']:.3f}–{unemployment['exp_ci_upper']:.3f}).")
+else:
+    headline.append("The loan file has no state, so the hazard follows no state's unemployment month by month.")
+out.record("headline", headline)

@@ -58,7 +58,7 @@ loans = sample.data
 out.record("loans", len(loans))
 out.record("families", list(sample.families))
 left_out = study.left_out(sample)
-out.save_table(left_out, "left_out")
+out.save_table(left_out, "left_out", index=False)
 if len(left_out):
     print("Left out, as the loan file cannot support them:")
     display(left_out.style.hide(axis="index"))

@@ -85,6 +85,29 @@ def test_own_file_with_dates_builds_the_same_outcomes(own_files, raw_dir, tmp_pa
     assert features["time"].notna().all()
 
 
+def test_own_file_without_states_keeps_the_national_macro_series(own_files, raw_dir, tmp_path):
+    folder, chosen = own_files
+    frame = pd.read_csv(folder / "dated.csv", sep=";", dtype=str).drop(columns=["region"])
+    frame.to_csv(tmp_path / "nostate.csv", sep=";", index=False)
+    mapping = yaml.safe_load(EXAMPLE_MAPPING.read_text())
+    del mapping["columns"]["addr_state"]
+    (tmp_path / "nostate.yaml").write_text(yaml.safe_dump(mapping))
+    out = tmp_path / "processed"
+    built = _overdue(
+        "build", "--raw", str(raw_dir), "--out", str(out), "--loans", str(tmp_path / "nostate.csv"),
+        "--mapping", str(tmp_path / "nostate.yaml"), cwd=tmp_path,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    features = pd.read_parquet(out / "features.parquet")
+    panel = pd.read_parquet(out / "panel.parquet")
+    assert features["state_unemp"].isna().all() and features["state_unemp_change_12m"].isna().all()
+    assert features["gdp_growth_yoy"].notna().all() and features["term_spread"].notna().all()
+    assert panel["state_unemp_tv"].isna().all() and len(panel) == features["time"].sum()
+    from overdue.models.specs import usable_families
+
+    assert usable_families(features)["macro"] == ("gdp_growth_yoy", "term_spread")
+
+
 @pytest.mark.smoke
 def test_own_file_without_dates_runs_every_notebook(own_files, raw_dir, tmp_path):
     folder, _ = own_files

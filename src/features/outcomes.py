@@ -304,6 +304,12 @@ def build_panel(
     for column in carry:
         if column in features.columns:
             panel[column] = features[column].to_numpy()[rows]
+    if not features["addr_state"].notna().any():
+        # A loan file without states: no state's unemployment to follow (the hazard pages then
+        # leave its term out and say why).
+        panel["state_unemp_tv"] = np.nan
+        panel["state_unemp_change_since_issue"] = np.nan
+        return panel
     states = pd.Series(features["addr_state"].to_numpy()[rows])
     lag = np.timedelta64(macro_lag, "M")
     lagged = pd.Series((calendar.astype("datetime64[M]") - lag).astype("datetime64[ns]"))
