@@ -49,6 +49,7 @@ from pathlib import Path
 import pandas as pd
 
 from overdue.data.loans import as_canonical, loan_partitions
+from overdue.data.partitions import columns_with_values
 from overdue.features.build import compute_features
 from overdue.features.outcomes import build_panel, outcome_params
 from overdue.features.registry import FeatureContext
@@ -138,11 +139,13 @@ def partitioned_context(
     extremes = pd.DataFrame(
         {"issue_d": [latest_issue], "last_pymnt_d": [latest_payment]}, dtype="datetime64[ns]"
     )
+    given = columns_with_values(loans_dir) if isinstance(loans_dir, (str, os.PathLike)) else None
     return FeatureContext(
         macro=macro,
         macro_source=macro_source,
         fico_grade_cutoffs=cutoffs,
         params=outcome_params(extremes, **outcome_options),
+        present=given,
     )
 
 

@@ -150,6 +150,45 @@ def as_partitions(data, batch_rows: int = 1_000_000) -> Partitions:
     )
 
 
+def columns_with_values(path: str | os.PathLike) -> frozenset[str]:
+    """The columns of a parquet data set that hold a value in some row, from the files' row-group
+    statistics (no data is read; a column without statistics counts as holding values).
+
+    What :class:`~overdue.features.registry.FeatureContext` calls ``present``: judged over the
+    whole data set, so every partition computes the same features.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"a": [1.0, None], "b": [float("nan")] * 2, "c": [None, None]}).to_parquet(
+    ...     folder / "part.parquet")
+    >>> sorted(columns_with_values(folder))
+    ['a']
+    """
+    import pyarrow.dataset as pads
+
+    dataset = pads.dataset(path, format="parquet", partitioning="hive")
+    present: set[str] = set()
+    in_files: set[str] = set()
+    for fragment in dataset.get_fragments():
+        metadata = fragment.metadata
+        for g in range(metadata.num_row_groups):
+            group = metadata.row_group(g)
+            for j in range(group.num_columns):
+                column = group.column(j)
+                name = column.path_in_schema
+                in_files.add(name)
+                stats = column.statistics
+                if stats is None or not stats.has_null_count or stats.null_count < group.num_rows:
+                    present.add(name)
+    import pyarrow as pa
+
+    keys = set(dataset.schema.names) - in_files - {"__index_level_0__"}  # hive partition keys
+    untyped = {f.name for f in dataset.schema if pa.types.is_null(f.type)}  # all None, no stats
+    return frozenset((present | keys) - untyped)
+
+
 def _arrow_partitions(dataset, batch_rows: int, description: str) -> Partitions:
     import pyarrow.dataset as pads
 
