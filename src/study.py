@@ -49,8 +49,8 @@ class Study:
         if self.has_time_to_event:
             return ""
         given = set(self.description.get("loan_columns", ["issue_d"]))
-        missing = [words for column, words in (("issue_d", "issue months"),
-                   ("last_pymnt_d", "payment dates")) if column not in given]  # fmt: skip
+        dates = {"issue_d": "issue months", "last_pymnt_d": "payment dates"}
+        missing = [words for column, words in dates.items() if column not in given]
         return "no " + " or ".join(missing or ["payment dates"])
 
     @property

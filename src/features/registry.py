@@ -74,9 +74,11 @@ class FeatureContext:
 
         Examples
         --------
-        >>> context = FeatureContext(present=frozenset({"fico_range_low", "fico_range_high"}))
-        >>> context.supports(REGISTRY["fico"]), context.supports(REGISTRY["dti"])  # doctest: +SKIP
-        (True, False)
+        >>> unemp = Feature(name="u", family="macro", unit="%", label="Unemployment", compute=None,
+        ...                 sources=("addr_state", "issue_d", "fred/state/XXUR"))
+        >>> context = FeatureContext(present=frozenset({"issue_d", "loan_status"}))
+        >>> context.supports(unemp), FeatureContext().supports(unemp)
+        (False, True)
         """
         return self.present is None or set(feature.columns) <= self.present
 
