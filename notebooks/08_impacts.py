@@ -56,6 +56,7 @@ from overdue.models.labels import labelled_summary, readable
 out = RunOutput(output_dir, "08_impacts")
 study = load_study(data_dir, sample_frac, seed, issue_start, issue_end, overdue_statuses, macro_lag)
 features = study.features
+cluster = study.usable_cluster(cluster)  # None when the loans carry no state (or issue month)
 out.stop_unless(features["exposure_at_default"].notna().any(),
                 "Impacts were not measured: this loan file has no principal received, recoveries or "
                 "collection fees, so there is no exposure or loss at default.")
@@ -168,6 +169,9 @@ readable(recovery_table)[["exp_estimate", "exp_ci_lower", "exp_ci_upper", "p"]].
 # the same grade, against the loss the later loans realised, per dollar funded.
 
 # %%
+out.stop_unless(study.has_issue_month, "The expected against the realised loss and the repayment plans were "
+                "not measured: they compare loans issued before and after a month, and these loans carry no "
+                "issue months.")
 loans = study.model_sample(cluster=cluster)
 scored = out_of_time_auc(loans.data, loans.rhs, cutoff=oot_cutoff, cluster=cluster)
 train = loans.data["issue_d"].dt.to_period("M") <= pd.Period(oot_cutoff, "M")
