@@ -202,7 +202,9 @@ class ColumnMapping:
                 f"the mapping {self.source} names a column the file "
                 f"does not have (file columns: {', '.join(map(str, frame.columns[:15]))})",
             )
-        out, names = frame.copy(), {}
+        # Copied only when columns are added to it (a copy of a large file costs seconds).
+        adds = self.derive or self.values or ROW_NUMBER in self.columns.values()
+        out, names = (frame.copy() if adds else frame), {}
         for canonical, source in self.columns.items():
             if source == ROW_NUMBER:
                 names[canonical] = ROW_NUMBER

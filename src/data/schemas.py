@@ -195,7 +195,11 @@ def coerce_loan_types(frame: pd.DataFrame, path) -> pd.DataFrame:
         try:
             if dtype == "float64" or dtype == "int64":
                 numeric = pd.to_numeric(values, errors="coerce")
-                bad = numeric.isna() & values.notna() & (values.astype("string").str.strip() != "")
+                # Only the values that did not read are looked at again (stripping every value
+                # of every numeric column was most of the time of reading a large file).
+                unread = values[numeric.isna() & values.notna()]
+                bad = pd.Series(False, index=values.index)
+                bad[unread.index] = unread.astype("string").str.strip() != ""
                 if bad.any():
                     raise DataError(
                         path, column, "not a number", int(bad.sum()), values[bad].head(3).tolist()
@@ -211,9 +215,10 @@ def coerce_loan_types(frame: pd.DataFrame, path) -> pd.DataFrame:
                 out[column] = values.astype(bool)
             else:
                 out[column] = values.astype("string")
-                blank = out[column].isna() | (out[column].str.strip() == "")
-                if column in COMPLETE_IF_PRESENT and blank.any():
-                    raise DataError(path, column, "missing values", int(blank.sum()))
+                if column in COMPLETE_IF_PRESENT:
+                    blank = out[column].isna() | (out[column].str.strip() == "")
+                    if blank.any():
+                        raise DataError(path, column, "missing values", int(blank.sum()))
         except (TypeError, ValueError) as error:
             if isinstance(error, DataError):
                 raise
