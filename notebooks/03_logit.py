@@ -59,13 +59,10 @@ loans = sample.data
 out.record("loans", len(loans))
 out.record("loans_dropped_incomplete", sample.dropped)
 out.record("validation", held_out_words(cutoff))
-left_out = study.left_out(sample)
-out.save_table(left_out, "left_out", index=False)
+left_out = study.left_out(sample)  # terms the loan file cannot support, and why
 out.record("left_out", left_out["term"].tolist())
 display(specification_table(sample.families, loans))
-if len(left_out):
-    print("Left out, as the loan file cannot support them:")
-    display(left_out.style.hide(axis="index"))
+out.show_left_out(left_out)
 
 # %% [markdown]
 # ## Nested specifications

@@ -81,11 +81,7 @@ out.stop_unless(study.has_time_to_event,
 strata = [cox_strata] if cox_strata else []
 cluster = study.usable_cluster(cluster)  # None when the loans carry no state (or issue month)
 sample = study.model_sample(cluster=cluster, exclude=strata, columns=["time"])
-left_out = study.left_out(sample)
-out.save_table(left_out, "left_out", index=False)
-if len(left_out):
-    print("Left out, as the loan file cannot support them:")
-    display(left_out.style.hide(axis="index"))
+out.show_left_out(study.left_out(sample))  # terms the loan file cannot support, and why
 cox = fit_cox(sample.data, sample.rhs, duration="time", event="defaulted", ties="efron",
               strata=strata or None, cluster=cluster)
 cox_table = labelled_summary(cox, sample.data)  # per the unit in each label: FICO per 50 points …

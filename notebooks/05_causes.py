@@ -57,11 +57,7 @@ sample = study.model_sample(cluster=cluster)  # all four families, unless a loan
 loans = sample.data
 out.record("loans", len(loans))
 out.record("families", list(sample.families))
-left_out = study.left_out(sample)
-out.save_table(left_out, "left_out", index=False)
-if len(left_out):
-    print("Left out, as the loan file cannot support them:")
-    display(left_out.style.hide(axis="index"))
+out.show_left_out(study.left_out(sample))  # terms the loan file cannot support, and why
 
 # %% [markdown]
 # ## Attribution of causes

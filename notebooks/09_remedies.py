@@ -100,11 +100,7 @@ else:  # a loan file: out of time, or a seeded split when it has no issue months
     cluster = study.usable_cluster(cluster)  # None when the loans carry no state
     sample = study.model_sample(cluster=cluster)  # the four-family logit's loans and terms
     loans = sample.data
-    left_out = study.left_out(sample)
-    out.save_table(left_out, "left_out", index=False)
-    if len(left_out):
-        print("Left out, as the loan file cannot support them:")
-        display(left_out.style.hide(axis="index"))
+    out.show_left_out(study.left_out(sample))  # terms the loan file cannot support, and why
     features = candidate_features(sample.families)  # the same information, as raw columns
     if study.has_issue_month:
         models = fit_out_of_time_models(loans, sample.rhs, features, cutoff=oot_cutoff, cluster=cluster,

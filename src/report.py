@@ -113,6 +113,26 @@ class RunOutput:
             frame.to_csv(tmp, index=index, float_format="%.10g", lineterminator="\n")
         return target
 
+    def show_left_out(self, left_out: pd.DataFrame) -> Path:
+        """Save the terms a page's models leave out (``Study.left_out``) as
+        ``tables/<notebook>_left_out.csv`` and, when there are any, show them under a line
+        saying why they are not in the models.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> empty = pd.DataFrame(columns=["family", "term", "why"])
+        >>> RunOutput(tempfile.mkdtemp(), "03_logit").show_left_out(empty).name
+        '03_logit_left_out.csv'
+        """
+        target = self.save_table(left_out, "left_out", index=False)
+        if len(left_out):
+            from IPython.display import display
+
+            print("Left out, as the loan file cannot support them:")
+            display(left_out.style.hide(axis="index"))
+        return target
+
     def save_model_table(self, table, name: str) -> dict[str, Path]:
         """Save a side-by-side model table (:class:`overdue.tables.ModelTable`) as
         ``tables/<notebook>_<name>.csv`` (one row a coefficient: label, a cell a model, the

@@ -48,7 +48,7 @@ class Study:
         """
         if self.has_time_to_event:
             return ""
-        given = set(self.description.get("loan_columns", ["issue_d"]))
+        given = self._given
         dates = {"issue_d": "issue months", "last_pymnt_d": "payment dates"}
         missing = [words for column, words in dates.items() if column not in given]
         return "no " + " or ".join(missing or ["payment dates"])
@@ -57,13 +57,19 @@ class Study:
     def has_issue_month(self) -> bool:
         """Whether the loans carry issue months: without them there is no vintage, no macro
         family and no out-of-time split (the pages split at random, with the seed)."""
-        return self.description.get("has_issue_month", True)
+        return "issue_d" in self._given
 
     @property
     def has_state(self) -> bool:
         """Whether the loans carry the borrower's state: without it macro is national only and
         errors are not clustered by state."""
-        return self.description.get("has_state", True)
+        return "addr_state" in self._given
+
+    @property
+    def _given(self) -> set[str]:
+        """The loan columns the file gives (a description without the list, as a study put
+        together by hand, counts the issue month and state as given)."""
+        return set(self.description.get("loan_columns", ["issue_d", "addr_state"]))
 
     def usable_cluster(self, cluster: str | None) -> str | None:
         """``cluster`` when the loans carry it (the state, the issue month), else None: errors
@@ -200,7 +206,7 @@ def load_study(
     )
     # A file without issue months (a course's loan file) has no window to choose by: all its
     # loans are the study, and the pages that need a date say so.
-    has_issue_month = bool(table["issue_d"].notna().any())
+    has_issue_month = "issue_d" in context.present
     in_window = (table["issue_d"] >= start) & (table["issue_d"] <= end)
     chosen = table[in_window] if has_issue_month else table
     if sample_frac < 1:
@@ -219,8 +225,6 @@ def load_study(
     )
     description = {
         "has_time_to_event": has_time_to_event,
-        "has_issue_month": has_issue_month,
-        "has_state": bool(features["addr_state"].notna().any()),
         "data_dir": str(data_dir),
         "loans": len(features),
         "loans_available": len(loans),

@@ -15,7 +15,7 @@ from overdue.data.mapping import (
     read_performance_mapping,
     translate_values,
 )
-from overdue.errors import ConfigError
+from overdue.errors import ConfigError, DataError
 
 FILE = pd.DataFrame(
     {
@@ -138,7 +138,9 @@ def test_performance_mappings_take_the_same_keys(tmp_path):
 
 def test_a_mapping_without_the_file_columns_it_names_says_which(tmp_path):
     mapping = LoanFileMapping(columns={"id": "@row", "fico_range_low": "score"}, source="m.yaml")
-    with pytest.raises(Exception, match="names a column the file does not have"):
+    with pytest.raises(
+        DataError, match="column 'score': the mapping m.yaml names a column the file"
+    ):
         mapping.apply(FILE, "loans.csv")
 
 
@@ -162,5 +164,5 @@ def test_a_performance_file_reads_through_derive_and_values(tmp_path):
     assert panel["mpd"].tolist()[:3] == [0, 1, 2]
     assert panel["bucket"].tolist() == ["current", "1", "2", "current", "closed"]
     (tmp_path / "perf.csv").write_text("acct;period;dpd;state\nA-1;2024-01;-30;open\n")
-    with pytest.raises(Exception, match="column 'derive: months_past_due': negative"):
+    with pytest.raises(DataError, match="column 'derive: months_past_due': negative"):
         read_performance_csv(tmp_path / "perf.csv", mapping)

@@ -69,16 +69,10 @@ def build(
     else:
         raise ConfigError(f"source must be lendingclub or synthetic, got {source!r}")
     tables = {"loans": loans, "macro": macro}
-    tables |= derive_features(
-        tables["loans"],
-        tables["macro"],
-        macro_lag=macro_lag,
-        macro_source=str(Path(raw_dir) / "fred"),
-        **outcome_options,
-    )
+    context = make_context(loans, macro, str(Path(raw_dir) / "fred"), **outcome_options)
+    tables |= derive_features(loans, macro, macro_lag=macro_lag, context=context)
     # Stamp the features with what they were computed from, so load_study can read them instead
     # of recomputing when its loans, macro, definitions and feature code are the same.
-    context = make_context(loans, macro, **outcome_options)
     tables["features"].attrs[FEATURES_KEY] = features_key(loans, macro, context)
     write_tables(tables, out_dir, truth, own_files(loans_file, mapping))
     return tables

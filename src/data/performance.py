@@ -22,17 +22,13 @@ import pandas as pd
 from overdue.data.delinquency import as_panel, bucket_of, mpd_from_days, validate_panel
 from overdue.data.lendingclub import parse_month
 from overdue.data.mapping import PerformanceFileMapping
+from overdue.data.schemas import numbers_or_error
 from overdue.data.textfile import read_table
 from overdue.errors import DataError
 
 
 def _numeric(frame: pd.DataFrame, column: str, path) -> pd.Series:
-    text = frame[column].astype("string").str.strip()
-    numbers = pd.to_numeric(text, errors="coerce")
-    bad = numbers.isna() & text.notna() & (text != "")
-    if bad.any():
-        raise DataError(path, column, "not a number", int(bad.sum()), text[bad].head(3).tolist())
-    return numbers.astype("float64")
+    return numbers_or_error(frame[column], path, column).astype("float64")
 
 
 def _whole_non_negative(values: pd.Series, column: str, path, what: str) -> pd.Series:

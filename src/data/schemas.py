@@ -160,6 +160,29 @@ LOAN_SCHEMA = pa.DataFrameSchema(
 )
 
 
+def numbers_or_error(values: pd.Series, path, column: str) -> pd.Series:
+    """Text read as numbers (blank cells missing); any other text is a :class:`DataError`
+    naming the file, the column, the count and examples.
+
+    Examples
+    --------
+    >>> numbers_or_error(pd.Series([" 5", None, ""]), "f.csv", "dti").tolist()
+    [5.0, nan, nan]
+    >>> numbers_or_error(pd.Series(["5", "n/a"]), "f.csv", "dti")
+    Traceback (most recent call last):
+    ...
+    overdue.errors.DataError: f.csv: column 'dti': not a number (1 row; e.g. 'n/a')
+    """
+    numeric = pd.to_numeric(values, errors="coerce")
+    # Only the values that did not read are looked at again (stripping every value of every
+    # numeric column was most of the time of reading a large file).
+    unread = values[numeric.isna() & values.notna()]
+    bad = unread[unread.astype("string").str.strip() != ""]
+    if len(bad):
+        raise DataError(path, column, "not a number", len(bad), bad.head(3).tolist())
+    return numeric
+
+
 def coerce_loan_types(frame: pd.DataFrame, path) -> pd.DataFrame:
     """Cast a loader's output to :data:`LOAN_COLUMNS`, naming the column a value does not fit.
 
@@ -194,16 +217,7 @@ def coerce_loan_types(frame: pd.DataFrame, path) -> pd.DataFrame:
         values = frame[column]
         try:
             if dtype == "float64" or dtype == "int64":
-                numeric = pd.to_numeric(values, errors="coerce")
-                # Only the values that did not read are looked at again (stripping every value
-                # of every numeric column was most of the time of reading a large file).
-                unread = values[numeric.isna() & values.notna()]
-                bad = pd.Series(False, index=values.index)
-                bad[unread.index] = unread.astype("string").str.strip() != ""
-                if bad.any():
-                    raise DataError(
-                        path, column, "not a number", int(bad.sum()), values[bad].head(3).tolist()
-                    )
+                numeric = numbers_or_error(values, path, column)
                 if column in COMPLETE_IF_PRESENT and numeric.isna().any():
                     raise DataError(path, column, "missing values", int(numeric.isna().sum()))
                 out[column] = numeric.astype(dtype)

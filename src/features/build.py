@@ -69,10 +69,12 @@ def derive_features(
     macro: pd.DataFrame,
     macro_lag: int = 1,
     macro_source: str = "data/raw/fred",
+    context: FeatureContext | None = None,
     **outcome_options,
 ) -> dict[str, pd.DataFrame | None]:
     """The features table and the loan-month panel of validated loans (panel None when the loans
-    have no payment dates, see outcomes.py).
+    have no payment dates, see outcomes.py), in ``context`` when one was made already (else
+    :func:`make_context` of ``macro_source`` and ``outcome_options``).
 
     Examples
     --------
@@ -80,7 +82,8 @@ def derive_features(
     >>> len(tables["panel"]) == tables["features"]["time"].sum()  # doctest: +SKIP
     True
     """
-    context = make_context(loans, macro, macro_source, **outcome_options)
+    if context is None:
+        context = make_context(loans, macro, macro_source, **outcome_options)
     features = compute_features(loans, context)
     timed = features["time"].notna().all()
     panel = build_panel(features, context, macro_lag=macro_lag) if timed else None

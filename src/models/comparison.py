@@ -37,7 +37,12 @@ from overdue.models.assessment import (
 from overdue.models.boosting import BOOSTING_GRID, BoostingResult, fit_boosting
 from overdue.models.scorecard import Scorecard, bin_features, fit_scorecard
 from overdue.models.specs import OUTCOME
-from overdue.models.validation import OutOfTimeResult, out_of_time_auc, time_ordered_split
+from overdue.models.validation import (
+    OutOfTimeResult,
+    out_of_time_auc,
+    seeded_mask,
+    time_ordered_split,
+)
 
 __all__ = [
     "OutOfTimeModels",
@@ -426,9 +431,9 @@ def fit_split_models(
     if not (0 < test_share < 1 and 0 < validation_share < 1):
         raise ValueError("test_share and validation_share must be in (0, 1)")
     rng = np.random.default_rng(seed)
-    in_test = _seeded_mask(len(df), test_share, rng)
+    in_test = seeded_mask(len(df), test_share, rng)
     development, later = df.loc[~in_test], df.loc[in_test]
-    in_holdout = _seeded_mask(len(development), validation_share, rng)
+    in_holdout = seeded_mask(len(development), validation_share, rng)
     fit = fit_logit(development, rhs, outcome=outcome, cluster=cluster, alpha=alpha)
     y = later[outcome].to_numpy().astype(int)
     p = fit.predict(later)
@@ -444,13 +449,6 @@ def fit_split_models(
         cluster=cluster, grid=grid, seed=seed, boosting_split={"validation": in_holdout},
         holdout_months=None,
     )  # fmt: skip
-
-
-def _seeded_mask(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
-    """Exactly round(share * n) of n rows, drawn without replacement."""
-    mask = np.zeros(n, dtype=bool)
-    mask[rng.permutation(n)[: int(round(share * n))]] = True
-    return mask
 
 
 def _fit_beside_logit(

@@ -270,6 +270,8 @@ def matrix_from_counts(
 def _matrix(
     counts, states_from, states_to, labels, by, horizon, alpha, n_accounts, replicates=None
 ):
+    """The matrix's table (every cell kept: a group whose origin had no one has n_from 0 and
+    no estimate) with Wilson intervals, from counts of shape (groups, origins, destinations)."""
     shape = counts.shape
     n_from = counts.sum(axis=2, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -371,26 +373,6 @@ def transition_matrix(
     shape = (len(labels), len(states_from), len(states_to))
     cell = np.ravel_multi_index((group, i, j), shape)
     counts = np.bincount(cell, minlength=int(np.prod(shape))).reshape(shape)
-    n_from = counts.sum(axis=2, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = counts / n_from
-    table = pd.DataFrame(
-        {
-            "group": np.repeat(np.array(labels, dtype=object), len(states_from) * len(states_to)),
-            "from": np.tile(np.repeat(states_from, len(states_to)), len(labels)),
-            "to": np.tile(states_to, len(labels) * len(states_from)),
-            "count": counts.ravel(),
-            "n_from": np.broadcast_to(n_from, shape).ravel(),
-            "p": p.ravel(),
-        }
-    )
-    # Every cell stays (a group whose origin had no one has n_from 0 and no estimate).
-    observed = table["n_from"].to_numpy() > 0
-    lower, upper = np.full(len(table), np.nan), np.full(len(table), np.nan)
-    lower[observed], upper[observed] = wilson_interval(
-        table["count"][observed], table["n_from"][observed], alpha
-    )
-    table["ci_lower"], table["ci_upper"] = lower, upper
     account_codes, accounts = pd.factorize(pairs["account_id"])
     replicates = None
     if bootstrap:
@@ -402,25 +384,18 @@ def transition_matrix(
             (np.ones(len(cell)), (account_codes, cell)), shape=(len(accounts), counts.size)
         )
         replicates = np.asarray((per_account.T @ weights.T).T).reshape((int(bootstrap), *shape))
+    matrix = _matrix(
+        counts, states_from, states_to, labels, by, horizon, alpha, len(accounts), replicates
+    )
+    if bootstrap:
         with np.errstate(invalid="ignore", divide="ignore"):
             shares = replicates / replicates.sum(axis=3, keepdims=True)
         flat = shares.reshape(int(bootstrap), -1)  # the table's cells, in its order
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a row absent from a replicate
-            table["boot_lower"] = np.nanquantile(flat, alpha / 2, axis=0)
-            table["boot_upper"] = np.nanquantile(flat, 1 - alpha / 2, axis=0)
-    return TransitionMatrix(
-        table=table,
-        states_from=states_from,
-        states_to=states_to,
-        groups=list(labels),
-        by=by,
-        horizon=int(horizon),
-        alpha=alpha,
-        n_accounts=len(accounts),
-        bootstrap=int(bootstrap),
-        replicates=replicates,
-    )
+            matrix.table["boot_lower"] = np.nanquantile(flat, alpha / 2, axis=0)
+            matrix.table["boot_upper"] = np.nanquantile(flat, 1 - alpha / 2, axis=0)
+    return matrix
 
 
 # ----------------------------------------------------------------------------------------------

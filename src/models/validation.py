@@ -37,6 +37,7 @@ __all__ = [
     "held_out_words",
     "out_of_time_auc",
     "random_split",
+    "seeded_mask",
     "time_ordered_split",
 ]
 
@@ -89,6 +90,19 @@ def _split_by_cutoff(df: pd.DataFrame, cutoff, date_col: str) -> tuple[pd.Series
     return in_training, cutoff_month
 
 
+def seeded_mask(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Exactly ``round(share * n)`` of ``n`` rows marked, drawn without replacement from ``rng``.
+
+    Examples
+    --------
+    >>> int(seeded_mask(10, 0.3, np.random.default_rng(1)).sum())
+    3
+    """
+    mask = np.zeros(n, dtype=bool)
+    mask[rng.permutation(n)[: int(round(share * n))]] = True
+    return mask
+
+
 def random_split(n: int, test_share: float = 0.3, seed: int = 2024) -> np.ndarray:
     """Training mask of a seeded random split: exactly ``round(test_share * n)`` rows held out.
 
@@ -103,10 +117,7 @@ def random_split(n: int, test_share: float = 0.3, seed: int = 2024) -> np.ndarra
     """
     if not 0 < test_share < 1:
         raise ValueError(f"test_share must be in (0, 1), got {test_share!r}")
-    held_out = np.random.default_rng(seed).permutation(n)[: int(round(test_share * n))]
-    in_training = np.ones(n, dtype=bool)
-    in_training[held_out] = False
-    return in_training
+    return ~seeded_mask(n, test_share, np.random.default_rng(seed))
 
 
 def held_out_words(cutoff, test_share: float = 0.3) -> str:
